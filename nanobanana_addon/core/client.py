@@ -1,0 +1,293 @@
+"""The only module that talks to google-genai (imported lazily, on first use).
+
+Turns a GenerationRequest into GenerationResults or a typed error from `errors`:
+- builds the contents (earlier turns with their thought signatures, then the prompt and
+  the input images) and the image config the model supports;
+- retries 429 / 5xx / dropped connections with backoff, honouring the server's RetryInfo
+  delay up to a cap (our loop, not the SDK's, so it can be cancelled between attempts and
+  can honour RetryInfo);
+- runs each HTTP call on a helper thread so a cancel returns at once, and a late answer
+  from a cancelled call is dropped;
+- variations are independent requests sent in parallel.
+The API key goes in the x-goog-api-key header (the SDK's way), never in a URL or a message.
+"""
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from . import errors, images, models
+from .request import GenerationRequest, GenerationResult, OutputImage, Part, Turn, Usage
+
+KEY_ENV_VARS = ("GOOGLE_API_KEY", "GEMINI_API_KEY")   # the SDK's own order
+BASE_URL_ENV = "GOOGLE_GEMINI_BASE_URL"
+
+
+def resolve_api_key(explicit: str | None) -> str | None:
+    if explicit and explicit.strip():
+        return explicit.strip()
+    for var in KEY_ENV_VARS:
+        val = os.environ.get(var, "").strip()
+        if val:
+            return val
+    return None
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    api_key: str | None = None
+    base_url: str | None = None          # else GOOGLE_GEMINI_BASE_URL, else Google
+    timeout_s: float = 180.0             # per HTTP attempt
+    attempts: int = 4                    # total tries for retryable failures
+    backoff_s: float = 2.0               # first wait when the server gives no RetryInfo
+    max_wait_s: float = 60.0             # longest single wait we accept before giving up
+    vertex_project: str | None = None    # Vertex AI (application-default credentials)
+    vertex_location: str | None = None
+
+
+def _exception_kinds(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+class GeminiClient:
+    def __init__(self, config: ClientConfig):
+        self.config = config
+        self._key = None if config.vertex_project else resolve_api_key(config.api_key)
+        if not config.vertex_project and not self._key:
+            raise errors.missing_key()
+        self._sdk: Any = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ SDK plumbing
+    def _client(self):
+        with self._lock:
+            if self._sdk is None:
+                from google import genai
+                from google.genai import types
+                base = self.config.base_url or os.environ.get(BASE_URL_ENV) or None
+                http = types.HttpOptions(base_url=base, timeout=int(self.config.timeout_s * 1000))
+                if self.config.vertex_project:
+                    self._sdk = genai.Client(vertexai=True, project=self.config.vertex_project,
+                                             location=self.config.vertex_location or "global",
+                                             http_options=http)
+                else:
+                    self._sdk = genai.Client(api_key=self._key, http_options=http)
+            return self._sdk
+
+    def close(self) -> None:
+        with self._lock:
+            sdk, self._sdk = self._sdk, None
+        if sdk is not None:
+            try:
+                sdk.close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+
+    @staticmethod
+    def _to_sdk_turn(turn: Turn):
+        from google.genai import types
+        parts = []
+        for p in turn.parts:
+            blob = types.Blob(mime_type=p.mime_type, data=p.data) if p.data is not None else None
+            parts.append(types.Part(text=p.text, inline_data=blob, thought=p.thought or None,
+                                    thought_signature=p.thought_signature))
+        return types.Content(role=turn.role, parts=parts)
+
+    @staticmethod
+    def user_turn(request: GenerationRequest) -> Turn:
+        parts = [Part(text=request.prompt)]
+        refs = 0
+        for img in request.images:
+            if img.role == "edit":
+                label = "Image to edit:"
+            else:
+                refs += 1
+                label = f"Reference image {refs}" + (f" ({img.name}):" if img.name else ":")
+            parts += [Part(text=label), Part(data=img.data, mime_type=img.mime_type)]
+        return Turn("user", tuple(parts))
+
+    def _config(self, request: GenerationRequest):
+        from google.genai import types
+        info = models.lookup(request.model)
+        ratio = request.aspect_ratio if request.aspect_ratio not in (None, "", "AUTO") else None
+        size = request.image_size if info.supports_size(request.image_size) else None
+        image_config = types.ImageConfig(aspect_ratio=ratio, image_size=size) if (ratio or size) else None
+        return types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"],
+                                           image_config=image_config)
+
+    # ------------------------------------------------------------ public API
+    def generate(self, request: GenerationRequest,
+                 cancel: threading.Event | None = None) -> GenerationResult:
+        """One image request, with retries. Raises a NanoBananaError subclass."""
+        cancel = cancel or threading.Event()
+        images.check_total(len(i.data) for i in request.images)
+        user = self.user_turn(request)
+        turns = [*request.history, user]
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            if cancel.is_set():
+                raise errors.cancelled()
+            try:
+                response = self._call(turns, request, cancel)
+                result = self.parse(response, request)
+            except errors.NanoBananaError as exc:
+                if not exc.retryable or attempt >= self.config.attempts:
+                    raise
+                wait = exc.retry_after
+                if wait is None:
+                    wait = self.config.backoff_s * (2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+                if wait > self.config.max_wait_s:
+                    raise
+                if cancel.wait(wait):
+                    raise errors.cancelled() from None
+                continue
+            result.turns = [*turns, *result.turns]
+            result.elapsed_s = time.monotonic() - started
+            result.attempts = attempt
+            return result
+
+    def generate_variations(self, request: GenerationRequest,
+                            cancel: threading.Event | None = None,
+                            on_result: Callable[[GenerationResult], None] | None = None,
+                            ) -> tuple[list[GenerationResult], list[errors.NanoBananaError]]:
+        """`request.variations` parallel requests. Returns (results, errors)."""
+        cancel = cancel or threading.Event()
+        n = max(1, request.variations)
+        results: list[GenerationResult] = []
+        failures: list[errors.NanoBananaError] = []
+
+        def one(_i: int) -> None:
+            try:
+                res = self.generate(replace(request, variations=1), cancel)
+            except errors.NanoBananaError as exc:
+                failures.append(exc)
+                return
+            if on_result is not None:
+                on_result(res)
+            results.append(res)
+
+        if n == 1:
+            one(0)
+        else:
+            with ThreadPoolExecutor(max_workers=min(n, 8), thread_name_prefix="nanobanana-var") as pool:
+                list(pool.map(one, range(n)))
+        if cancel.is_set():
+            failures = [errors.cancelled()]
+        return results, failures
+
+    # ------------------------------------------------------------ one HTTP call
+    def _call(self, turns: list[Turn], request: GenerationRequest, cancel: threading.Event):
+        """Run the SDK call on a helper thread; return as soon as it ends or is cancelled."""
+        sdk = self._client()
+        contents = [self._to_sdk_turn(t) for t in turns]
+        config = self._config(request)
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["response"] = sdk.models.generate_content(model=request.model,
+                                                              contents=contents, config=config)
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=run, name="nanobanana-http", daemon=True)
+        thread.start()
+        while not done.wait(0.05):
+            if cancel.is_set():
+                raise errors.cancelled()   # the late answer is dropped with the thread
+        if "error" in box:
+            raise self.classify(box["error"], request.model)
+        return box["response"]
+
+    def classify(self, exc: BaseException, model: str) -> errors.NanoBananaError:
+        """Typed error for anything the SDK or the transport raised."""
+        if isinstance(exc, errors.NanoBananaError):
+            return exc
+        kinds = _exception_kinds(exc)
+        text = errors.redact(f"{type(exc).__name__}: {exc}", self._key)
+        if "APIError" in kinds:
+            err = errors.from_http(int(getattr(exc, "code", 0) or 0), str(getattr(exc, "status", "") or ""),
+                                   str(getattr(exc, "message", "") or ""), getattr(exc, "details", None),
+                                   model, self._key)
+            if getattr(exc, "code", 0) == 504:
+                err.retryable = True
+            return err
+        if "TimeoutException" in kinds or isinstance(exc, TimeoutError):
+            return errors.timeout(self.config.timeout_s, model)
+        if kinds & {"ConnectError", "TransportError", "RemoteProtocolError", "ReadError",
+                    "NetworkError"} or isinstance(exc, ConnectionError):
+            return errors.network(text)
+        if "DefaultCredentialsError" in kinds:
+            return errors.PermissionDenied("No Google Cloud credentials for Vertex AI. Run "
+                                           "'gcloud auth application-default login' or clear "
+                                           "the Vertex project in preferences.", detail=text)
+        return errors.malformed(text)
+
+    # ------------------------------------------------------------ response
+    def parse(self, response: Any, request: GenerationRequest) -> GenerationResult:
+        """GenerateContentResponse -> GenerationResult, or the typed error it amounts to."""
+        candidates = getattr(response, "candidates", None) or []
+        if not candidates:
+            feedback = getattr(response, "prompt_feedback", None)
+            reason = _enum_name(getattr(feedback, "block_reason", None))
+            if reason:
+                raise errors.prompt_blocked(reason)
+            raise errors.malformed("no candidates in the answer")
+        cand = candidates[0]
+        finish = _enum_name(getattr(cand, "finish_reason", None))
+        content = getattr(cand, "content", None)
+        parts = list(getattr(content, "parts", None) or [])
+        outputs: list[OutputImage] = []
+        texts: list[str] = []
+        kept: list[Part] = []
+        for p in parts:
+            blob = getattr(p, "inline_data", None)
+            thought = bool(getattr(p, "thought", False))
+            kept.append(Part(text=p.text, data=getattr(blob, "data", None),
+                             mime_type=getattr(blob, "mime_type", None), thought=thought,
+                             thought_signature=getattr(p, "thought_signature", None)))
+            if thought:
+                continue
+            if blob is not None and (blob.mime_type or "").startswith("image/"):
+                if not blob.data:
+                    raise errors.malformed("empty image data")
+                w, h, mime = images.verify(blob.data)
+                outputs.append(OutputImage(blob.data, mime, w, h))
+            elif p.text:
+                texts.append(p.text)
+        text = "\n".join(t.strip() for t in texts if t.strip())
+        if not outputs:
+            if finish and finish not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
+                raise errors.image_refused(finish, text)
+            if text:
+                raise errors.text_only(text)
+            raise errors.image_refused("NO_IMAGE")
+        um = getattr(response, "usage_metadata", None)
+        usage = Usage(prompt_tokens=getattr(um, "prompt_token_count", 0) or 0,
+                      output_tokens=getattr(um, "candidates_token_count", 0) or 0,
+                      thoughts_tokens=getattr(um, "thoughts_token_count", 0) or 0,
+                      total_tokens=getattr(um, "total_token_count", 0) or 0)
+        size = request.image_size if models.lookup(request.model).supports_size(request.image_size) else None
+        return GenerationResult(
+            model=request.model, images=outputs, text=text, finish_reason=finish or "STOP",
+            usage=usage, cost_usd=models.actual_cost(request.model, size, len(outputs), usage.prompt_tokens),
+            turns=[Turn("model", tuple(kept))],
+            model_version=getattr(response, "model_version", "") or "")
+
+
+def _enum_name(value: Any) -> str:
+    if value is None:
+        return ""
+    name = getattr(value, "name", None) or getattr(value, "value", None) or value
+    return str(name)

@@ -1,0 +1,275 @@
+"""Every way a generation can fail, as a typed error carrying the words users read.
+
+One place, one voice: each message says what happened and what to do. `fix` names an
+action the UI can offer as a button (open preferences, enable online access, switch
+model). `classify()` turns google-genai / httpx exceptions into these kinds; it never
+lets an API key through (`redact`).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import models
+
+# Actions the Blender layer can offer as a button next to the message.
+FIX_PREFERENCES = "OPEN_PREFERENCES"
+FIX_ONLINE = "ENABLE_ONLINE_ACCESS"
+FIX_SWITCH_MODEL = "SWITCH_MODEL"
+
+
+class NanoBananaError(Exception):
+    """Base: `str(err)` is the complete user message."""
+
+    kind = "error"
+    retryable = False
+    fix: str | None = None
+
+    def __init__(self, message: str, *, fix: str | None = None, detail: str = "",
+                 retry_after: float | None = None, model_text: str = "",
+                 suggested_model: str | None = None):
+        super().__init__(message)
+        if fix is not None:
+            self.fix = fix
+        self.detail = detail
+        self.retry_after = retry_after
+        self.model_text = model_text
+        self.suggested_model = suggested_model
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class MissingKey(NanoBananaError):
+    kind = "missing_key"
+    fix = FIX_PREFERENCES
+
+
+class InvalidKey(NanoBananaError):
+    kind = "invalid_key"
+    fix = FIX_PREFERENCES
+
+
+class PermissionDenied(NanoBananaError):
+    kind = "permission"
+    fix = FIX_PREFERENCES
+
+
+class ModelNotFound(NanoBananaError):
+    kind = "model_not_found"
+    fix = FIX_SWITCH_MODEL
+
+
+class QuotaExceeded(NanoBananaError):
+    kind = "quota"
+    retryable = True
+    fix = FIX_SWITCH_MODEL
+
+
+class ServerBusy(NanoBananaError):
+    kind = "server_busy"
+    retryable = True
+
+
+class Timeout(NanoBananaError):
+    kind = "timeout"
+
+
+class NetworkError(NanoBananaError):
+    kind = "network"
+    retryable = True
+
+
+class OnlineAccessDisabled(NanoBananaError):
+    kind = "offline"
+    fix = FIX_ONLINE
+
+
+class PromptBlocked(NanoBananaError):
+    kind = "prompt_blocked"
+
+
+class ImageRefused(NanoBananaError):
+    kind = "image_refused"
+
+
+class TextOnly(NanoBananaError):
+    kind = "text_only"
+
+
+class MalformedResponse(NanoBananaError):
+    kind = "malformed"
+
+
+class InputTooLarge(NanoBananaError):
+    kind = "input_too_large"
+
+
+class BadRequest(NanoBananaError):
+    kind = "bad_request"
+
+
+class InvalidInput(NanoBananaError):
+    kind = "invalid_input"
+
+
+class Cancelled(NanoBananaError):
+    kind = "cancelled"
+
+
+# ---------------------------------------------------------------- messages
+def missing_key() -> MissingKey:
+    return MissingKey("No Gemini API key. Paste one in Preferences > Add-ons > Nano Banana "
+                      "(get one free at aistudio.google.com) or set GEMINI_API_KEY.")
+
+
+def offline() -> OnlineAccessDisabled:
+    return OnlineAccessDisabled("Online access is disabled in Blender. Enable it in "
+                                "Preferences > System > Network to generate images.")
+
+
+def cancelled() -> Cancelled:
+    return Cancelled("Cancelled. Nothing was changed.")
+
+
+def input_too_large(total_mb: float) -> InputTooLarge:
+    return InputTooLarge(f"The input images are too large to send ({total_mb:.1f} MB, limit "
+                         "20 MB). Use fewer reference images.")
+
+
+def _seconds(text: str | None) -> float | None:
+    if not text:
+        return None
+    m = re.fullmatch(r"\s*([0-9.]+)s\s*", str(text))
+    return float(m.group(1)) if m else None
+
+
+def _details(payload: Any) -> list[dict]:
+    if isinstance(payload, dict):
+        err = payload.get("error", payload)
+        det = err.get("details") if isinstance(err, dict) else None
+        if isinstance(det, list):
+            return [d for d in det if isinstance(d, dict)]
+    return []
+
+
+def retry_delay_of(payload: Any) -> float | None:
+    """Seconds from google.rpc.RetryInfo in an error body, if the server gave one."""
+    for d in _details(payload):
+        if str(d.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            return _seconds(d.get("retryDelay"))
+    return None
+
+
+def _reason(payload: Any) -> str:
+    for d in _details(payload):
+        if d.get("reason"):
+            return str(d["reason"])
+    return ""
+
+
+def redact(text: str, key: str | None) -> str:
+    if key and len(key) >= 4:
+        text = text.replace(key, "[API key]")
+    return re.sub(r"([?&]key=)[^&\s]+", r"\1[API key]", text)
+
+
+def from_http(code: int, status: str, message: str, payload: Any, model: str,
+              key: str | None = None) -> NanoBananaError:
+    """Typed error for an HTTP error answer from the Gemini API."""
+    label = models.label_of(model)
+    detail = redact(f"{code} {status}: {message}", key)
+    reason = _reason(payload)
+    if reason == "API_KEY_INVALID" or (code == 400 and "api key" in message.lower()):
+        return InvalidKey("The Gemini API key was rejected. Check it in Preferences > "
+                          "Add-ons > Nano Banana.", detail=detail)
+    if code in (401, 403):
+        return PermissionDenied("This API key may not use the Gemini API (permission denied). "
+                                "Enable the Generative Language API for the key's project, "
+                                "or check the region.", detail=detail)
+    if code == 404:
+        repl = models.replacement_for(model)
+        hint = (f"Switch to {models.label_of(repl)} ({repl})." if repl
+                else "Pick a model from the list.")
+        return ModelNotFound(f"Model {model} is not available (retired or unknown). {hint}",
+                             detail=detail, suggested_model=repl)
+    if code == 429:
+        wait = retry_delay_of(payload)
+        other = "Nano Banana" if model != models.DEFAULT_MODEL else "a lower size"
+        when = f"Try again in {wait:.0f} s" if wait else "Try again in a minute"
+        return QuotaExceeded(f"Quota reached for {model}. {when} or switch to {other}.",
+                             detail=detail, retry_after=wait,
+                             suggested_model=models.DEFAULT_MODEL if model != models.DEFAULT_MODEL else None)
+    if code == 413 or (code == 400 and ("size" in message.lower() and "exceed" in message.lower())):
+        return InputTooLarge("The request is too large for Gemini. Use fewer or smaller "
+                             "reference images.", detail=detail)
+    if code == 504:
+        return Timeout(f"{label} took too long to answer (server deadline). Try again, or use a "
+                       "smaller size.", detail=detail)
+    if code >= 500:
+        return ServerBusy(f"Gemini is busy or failed ({code} {status or 'server error'}). "
+                          "Try again in a moment.", detail=detail)
+    return BadRequest(f"Gemini rejected the request: {redact(message, key) or status}.",
+                      detail=detail)
+
+
+BLOCK_WORDS = {
+    "SAFETY": "it was flagged by safety filters",
+    "PROHIBITED_CONTENT": "it asks for prohibited content",
+    "BLOCKLIST": "it contains blocked terms",
+    "IMAGE_SAFETY": "an input image was flagged by safety filters",
+    "OTHER": "of Gemini's usage policies",
+}
+
+
+def prompt_blocked(reason: str) -> PromptBlocked:
+    why = BLOCK_WORDS.get(reason, f"of {reason or 'an unspecified reason'}")
+    return PromptBlocked(f"Gemini blocked the prompt because {why} ({reason}). Nothing was "
+                         "charged for images. Rephrase the prompt or change the input.",
+                         detail=reason)
+
+
+REFUSAL_WORDS = {
+    "IMAGE_SAFETY": "the image would break safety rules",
+    "IMAGE_PROHIBITED_CONTENT": "the image would show prohibited content",
+    "IMAGE_RECITATION": "the image would copy existing material too closely",
+    "IMAGE_OTHER": "of an unspecified image policy",
+    "NO_IMAGE": "the model produced no image",
+    "SAFETY": "the answer would break safety rules",
+    "PROHIBITED_CONTENT": "the answer would show prohibited content",
+    "RECITATION": "the answer would copy existing material too closely",
+    "MAX_TOKENS": "the answer ran out of length",
+    "MALFORMED_FUNCTION_CALL": "the model produced an invalid answer",
+    "MISSING_THOUGHT_SIGNATURE": "the earlier turn lost its thought signature",
+    "OTHER": "of an unspecified reason",
+}
+
+
+def image_refused(reason: str, text: str = "") -> ImageRefused:
+    why = REFUSAL_WORDS.get(reason, f"of {reason}")
+    said = f' Gemini said: "{text.strip()}"' if text.strip() else ""
+    return ImageRefused(f"Gemini returned no image because {why} ({reason}).{said} "
+                        "Rephrase the prompt and try again.", detail=reason, model_text=text)
+
+
+def text_only(text: str) -> TextOnly:
+    return TextOnly(f'Gemini answered with text instead of an image: "{text.strip()}" '
+                    "Adjust the prompt (e.g. say 'generate an image of ...') and try again.",
+                    model_text=text)
+
+
+def malformed(what: str) -> MalformedResponse:
+    return MalformedResponse(f"Gemini sent an answer that could not be read ({what}). "
+                             "Try again; if it persists, update the add-on.", detail=what)
+
+
+def timeout(seconds: float, model: str) -> Timeout:
+    return Timeout(f"No answer from {models.label_of(model)} after {seconds:.0f} s. Try again, "
+                   "or raise the timeout in the add-on preferences.")
+
+
+def network(detail: str) -> NetworkError:
+    return NetworkError("Could not reach Gemini (network error). Check the internet "
+                        "connection, proxy or the endpoint in preferences, then try again.",
+                        detail=detail)

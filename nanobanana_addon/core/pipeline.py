@@ -1,0 +1,66 @@
+"""The work one job does on its worker thread: call Gemini, then save every result (and
+every failure) to history, before the main thread touches any Blender data.
+
+Returns an Outcome the Blender pump applies. No bpy here.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from . import errors
+from .client import ClientConfig, GeminiClient
+from .history import Entry, History, HistoryWriteError
+from .request import GenerationRequest, GenerationResult
+
+
+@dataclass
+class Outcome:
+    request: GenerationRequest
+    results: list[GenerationResult] = field(default_factory=list)  # in arrival order
+    entries: list[Entry | None] = field(default_factory=list)   # one per result image, same order
+    failures: list[errors.NanoBananaError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def image_count(self) -> int:
+        return sum(len(r.images) for r in self.results)
+
+
+def run(request: GenerationRequest, config: ClientConfig, history: History | None,
+        cancel: threading.Event, blend_file: str = "") -> Outcome:
+    outcome = Outcome(request)
+    lock = threading.Lock()
+
+    def keep(result: GenerationResult) -> None:
+        # Runs as soon as each variation arrives: the paid image reaches disk first.
+        saved: list[Entry | None] = []
+        for i in range(len(result.images)):
+            try:
+                saved.append(history.record(request, result=result, image_index=i,
+                                            blend_file=blend_file) if history else None)
+            except HistoryWriteError as exc:
+                saved.append(None)
+                with lock:
+                    outcome.warnings.append(str(exc))
+        with lock:
+            outcome.results.append(result)
+            outcome.entries.extend(saved)
+
+    client = GeminiClient(config)
+    try:
+        _, failures = client.generate_variations(request, cancel, on_result=keep)
+    finally:
+        client.close()
+    outcome.failures = failures
+    if history is not None:
+        for exc in failures:
+            if isinstance(exc, errors.Cancelled):
+                continue
+            try:
+                history.record(request, error=exc, blend_file=blend_file)
+            except HistoryWriteError as werr:
+                outcome.warnings.append(str(werr))
+    if not outcome.results:
+        raise failures[0] if failures else errors.malformed("no result")
+    return outcome
