@@ -6,12 +6,12 @@ Returns an Outcome the Blender pump applies. No bpy here.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from . import errors
+from . import errors, images
 from .client import ClientConfig, GeminiClient
 from .history import Entry, History, HistoryWriteError
-from .request import GenerationRequest, GenerationResult
+from .request import GenerationRequest, GenerationResult, InputImage
 
 
 @dataclass
@@ -27,8 +27,18 @@ class Outcome:
         return sum(len(r.images) for r in self.results)
 
 
+def prepare(request: GenerationRequest) -> GenerationRequest:
+    """Downscale / re-encode the input images for upload (Pillow; off the main thread)."""
+    prepared = []
+    for img in request.images:
+        data, mime = images.prepare_input(img.data)
+        prepared.append(InputImage(data, mime, img.role, img.name))
+    return replace(request, images=prepared)
+
+
 def run(request: GenerationRequest, config: ClientConfig, history: History | None,
         cancel: threading.Event, blend_file: str = "") -> Outcome:
+    request = prepare(request)
     outcome = Outcome(request)
     lock = threading.Lock()
 

@@ -1,0 +1,144 @@
+"""Inputs as encoded bytes, captured on the main thread: a Blender image (packed, on disk
+or generated), a camera render (Workbench, headless-safe) and the 3D viewport as the
+artist sees it (GPU offscreen, overlays off; UI only)."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable
+
+import bpy
+
+from ..core import errors
+
+
+def image_bytes(img: bpy.types.Image) -> tuple[bytes, str]:
+    """Encoded bytes of an image datablock (as stored, no re-encode when possible)."""
+    if img.packed_file is not None:
+        return bytes(img.packed_file.data), _mime_of(img.filepath or img.name, img.file_format)
+    if img.source == "FILE" and img.filepath:
+        path = bpy.path.abspath(img.filepath, library=img.library)
+        if os.path.isfile(path):
+            with open(path, "rb") as fh:
+                return fh.read(), _mime_of(path, img.file_format)
+    if img.size[0] and img.size[1] and img.has_data or img.source == "GENERATED":
+        return pixels_png(img), "image/png"
+    raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
+                              "Reload or replace it and try again.")
+
+
+def _mime_of(path: str, file_format: str) -> str:
+    ext = os.path.splitext(path)[1].lower()
+    return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
+            ".png": "image/png"}.get(ext, {"JPEG": "image/jpeg", "WEBP": "image/webp"}
+                                         .get(file_format, "image/png"))
+
+
+def pixels_png(img: bpy.types.Image) -> bytes:
+    """PNG of an image's pixels (generated / painted images with no file)."""
+    import numpy as np
+    from PIL import Image
+    w, h = img.size
+    if not (w and h):
+        raise errors.InvalidInput(f"Image '{img.name}' is empty.")
+    buf = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(buf)
+    arr = (np.clip(buf.reshape(h, w, 4)[::-1], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(arr, "RGBA").save(out, "PNG")
+    return out.getvalue()
+
+
+def active_texture(context) -> tuple[bpy.types.Image, bpy.types.Material | None, str]:
+    """(image, material, node name) the edit_texture operator works on."""
+    space = getattr(context, "space_data", None)
+    if space is not None and space.type == "IMAGE_EDITOR" and space.image is not None:
+        return space.image, None, ""
+    obj = context.active_object
+    mat = obj.active_material if obj is not None else None
+    if mat is not None and mat.node_tree is not None:
+        node = mat.node_tree.nodes.active
+        if node is not None and node.type == "TEX_IMAGE" and node.image is not None:
+            return node.image, mat, node.name
+    raise errors.InvalidInput("No texture selected. Open an image in the Image Editor, or select "
+                              "an Image Texture node in the active object's material.")
+
+
+def camera_render(context, max_side: int = 2048) -> bytes:
+    """Render the active camera with Workbench into a temp file; returns PNG bytes."""
+    scene = context.scene
+    if scene.camera is None:
+        raise errors.InvalidInput("The scene has no active camera. Add a camera or use the "
+                                  "Viewport source.")
+    r = scene.render
+    saved = (r.engine, r.filepath, r.resolution_percentage, r.image_settings.file_format,
+             r.image_settings.color_mode, r.use_file_extension)
+    w = r.resolution_x * r.resolution_percentage // 100
+    h = r.resolution_y * r.resolution_percentage // 100
+    pct = r.resolution_percentage
+    if max(w, h) > max_side:
+        pct = max(1, int(pct * max_side / max(w, h)))
+    fd, path = tempfile.mkstemp(prefix="nanobanana-", suffix=".png")
+    os.close(fd)
+    try:
+        r.engine = "BLENDER_WORKBENCH"
+        r.filepath = path
+        r.use_file_extension = False
+        r.resolution_percentage = pct
+        r.image_settings.file_format = "PNG"
+        r.image_settings.color_mode = "RGB"
+        bpy.ops.render.render(write_still=True, scene=scene.name)
+        with open(path, "rb") as fh:
+            data = fh.read()
+    finally:
+        (r.engine, r.filepath, r.resolution_percentage, r.image_settings.file_format,
+         r.image_settings.color_mode, r.use_file_extension) = saved
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if not data:
+        raise errors.InvalidInput("The camera render produced no image.")
+    return data
+
+
+def _gpu_read(context, width: int, height: int):
+    """Draw the 3D view offscreen and read RGBA bytes (bottom-up rows). UI only."""
+    import gpu
+    import numpy as np
+    region = context.region
+    space = context.space_data
+    offscreen = gpu.types.GPUOffScreen(width, height)
+    try:
+        offscreen.draw_view3d(context.scene, context.view_layer, space, region,
+                              space.region_3d.view_matrix, space.region_3d.window_matrix,
+                              do_color_management=True)
+        with offscreen.bind():
+            fb = gpu.state.active_framebuffer_get()
+            buf = fb.read_color(0, 0, width, height, 4, 0, "UBYTE")
+        buf.dimensions = width * height * 4
+        return np.asarray(buf, dtype=np.uint8).reshape(height, width, 4)
+    finally:
+        offscreen.free()
+
+
+def viewport(context, reader: Callable | None = None, max_side: int = 2048) -> bytes:
+    """PNG of the active 3D viewport as the artist sees it, overlays off."""
+    from PIL import Image
+    space = getattr(context, "space_data", None)
+    region = getattr(context, "region", None)
+    if space is None or space.type != "VIEW_3D" or region is None:
+        raise errors.InvalidInput("No 3D viewport to capture. Run this from the 3D View, or "
+                                  "choose the Camera render source.")
+    scale = min(1.0, max_side / max(region.width, region.height))
+    width, height = max(1, int(region.width * scale)), max(1, int(region.height * scale))
+    overlay = space.overlay.show_overlays
+    space.overlay.show_overlays = False
+    try:
+        arr = (reader or _gpu_read)(context, width, height)
+    finally:
+        space.overlay.show_overlays = overlay
+    out = io.BytesIO()
+    Image.fromarray(arr[::-1].copy(), "RGBA").convert("RGB").save(out, "PNG")
+    return out.getvalue()

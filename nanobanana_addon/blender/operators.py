@@ -1,0 +1,296 @@
+"""One small operator per user action. Each validates, snapshots its inputs into plain
+values (bytes, names) on the main thread, submits a job and returns. In background mode
+it waits for the job and applies it before returning, so scripts and the CLI work.
+
+Failures end in {'CANCELLED'} with an ERROR report and leave no datablocks behind. In the
+UI, poll() greys buttons out with the reason; in background mode poll() lets the call
+through so scripts get the report instead of a poll exception.
+"""
+from __future__ import annotations
+
+import bpy
+from bpy.props import IntProperty, StringProperty
+
+from ..core import client, errors, images, models
+from ..core.request import GenerationRequest, InputImage
+from . import capture, preferences, pump, runtime
+
+
+def blocked_reason(context) -> str:
+    if not bpy.app.online_access:
+        return "Online access is disabled (Preferences > System > Network)"
+    prefs = preferences.get(context)
+    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+        return "No Gemini API key (Preferences > Add-ons > Nano Banana)"
+    return ""
+
+
+def _check_ready(context) -> None:
+    if not bpy.app.online_access:
+        raise errors.offline()
+    prefs = preferences.get(context)
+    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+        raise errors.missing_key()
+
+
+def _settings(context):
+    return context.scene.nanobanana
+
+
+def _aspect(settings, width: int = 0, height: int = 0) -> str | None:
+    info = models.lookup(settings.model_id)
+    if settings.aspect_ratio not in ("", "AUTO"):
+        return settings.aspect_ratio
+    if width and height:
+        return images.nearest_aspect_ratio(width, height, info.aspect_ratios)
+    return None
+
+
+def _references(settings, limit: int) -> list[InputImage]:
+    refs: list[InputImage] = []
+    for item in settings.references:
+        if item.image is not None:
+            data, mime = capture.image_bytes(item.image)
+            refs.append(InputImage(data, mime, "reference", item.image.name))
+        elif item.filepath:
+            path = bpy.path.abspath(item.filepath)
+            try:
+                with open(path, "rb") as fh:
+                    refs.append(InputImage(fh.read(), "image/png", "reference",
+                                           bpy.path.basename(path)))
+            except OSError as exc:
+                raise errors.InvalidInput(f"Reference image {path} cannot be read "
+                                          f"({exc.strerror}).") from None
+    if len(refs) > limit:
+        raise errors.InvalidInput(f"{models.label_of(settings.model_id)} accepts up to {limit} "
+                                  f"input images; remove {len(refs) - limit} reference(s).")
+    return refs
+
+
+class _Submit:
+    bl_options = {"REGISTER"}
+    kind = "generate"
+
+    @classmethod
+    def poll(cls, context):
+        if bpy.app.background:
+            return True
+        why = blocked_reason(context)
+        if why:
+            cls.poll_message_set(why)
+            return False
+        return True
+
+    def build(self, context) -> tuple[GenerationRequest, dict]:
+        raise NotImplementedError
+
+    def execute(self, context):
+        try:
+            _check_ready(context)
+            request, target = self.build(context)
+            if not request.prompt:
+                raise errors.InvalidInput("Type a prompt first.")
+        except errors.NanoBananaError as exc:
+            runtime.set_status(str(exc), "ERROR", exc.fix)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        job = pump.submit(context, request, target)
+        if bpy.app.background:
+            level, text = pump.wait_and_apply(job)
+            self.report({level}, text)
+            return {"CANCELLED"} if level == "ERROR" or job.state != "done" else {"FINISHED"}
+        runtime.set_status(f"Sent to {models.label_of(request.model)}…", "INFO")
+        self.report({"INFO"}, f"Nano Banana: generating with {models.label_of(request.model)}")
+        return {"FINISHED"}
+
+    def base_request(self, context, images_in: list[InputImage], width: int = 0,
+                     height: int = 0) -> GenerationRequest:
+        s = _settings(context)
+        info = models.lookup(s.model_id)
+        refs = _references(s, info.max_reference_images - len(images_in))
+        return GenerationRequest(model=s.model_id, prompt=s.prompt_value,
+                                 images=[*images_in, *refs], aspect_ratio=_aspect(s, width, height),
+                                 image_size=s.image_size or None, variations=s.variations,
+                                 kind=self.kind)
+
+
+class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
+    """Generate new image(s) from the prompt (and reference images)"""
+    bl_idname = "nanobanana.generate"
+    bl_label = "Generate"
+    kind = "generate"
+
+    def build(self, context):
+        s = _settings(context)
+        r = context.scene.render
+        request = self.base_request(context, [], r.resolution_x, r.resolution_y)
+        selected = [o.name for o in getattr(context, "selected_objects", None) or ()]
+        target = {"make_material": s.result_target == "MATERIAL" and bool(selected),
+                  "objects": selected}
+        return request, target
+
+
+class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
+    """Send the viewport (or a camera render) with the prompt as an edit instruction"""
+    bl_idname = "nanobanana.edit_render"
+    bl_label = "Edit Render"
+    kind = "edit_render"
+
+    def build(self, context):
+        s = _settings(context)
+        space = getattr(context, "space_data", None)
+        use_viewport = (s.render_source == "VIEWPORT" and not bpy.app.background
+                        and space is not None and space.type == "VIEW_3D")
+        data = capture.viewport(context) if use_viewport else capture.camera_render(context)
+        w, h, _mime = images.probe(data)
+        request = self.base_request(context, [InputImage(data, "image/png", "edit", "render")], w, h)
+        return request, {}
+
+
+class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
+    """Edit the selected texture with the prompt; the result goes back on the same node"""
+    bl_idname = "nanobanana.edit_texture"
+    bl_label = "Edit Texture"
+    kind = "edit_texture"
+
+    def build(self, context):
+        img, mat, node = capture.active_texture(context)
+        data, mime = capture.image_bytes(img)
+        w, h = img.size
+        request = self.base_request(context, [InputImage(data, mime, "edit", img.name)], w, h)
+        target = {"material": mat.name if mat else "", "node": node,
+                  "colorspace": img.colorspace_settings.name}
+        return request, target
+
+
+class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
+    """Continue editing the last result with the prompt as a follow-up instruction"""
+    bl_idname = "nanobanana.refine"
+    bl_label = "Refine Last"
+    kind = "refine"
+
+    @classmethod
+    def poll(cls, context):
+        if not bpy.app.background and not runtime.STATE.last_turns:
+            cls.poll_message_set("Generate or edit an image first")
+            return False
+        return super().poll(context)
+
+    def build(self, context):
+        st = runtime.STATE
+        if not st.last_turns:
+            raise errors.InvalidInput("Nothing to refine yet: generate or edit an image first.")
+        request = self.base_request(context, [])
+        request.model = st.last_model or request.model
+        request.history = list(st.last_turns)
+        request.variations = 1
+        target = {k: v for k, v in st.last_target.items() if k in ("material", "node", "colorspace")}
+        return request, target
+
+
+class NANOBANANA_OT_cancel(bpy.types.Operator):
+    """Cancel a running generation (all when no job is given)"""
+    bl_idname = "nanobanana.cancel"
+    bl_label = "Cancel"
+    bl_options = {"REGISTER"}
+    job_id: IntProperty(default=0)  # type: ignore[valid-type]
+
+    def execute(self, context):
+        cancelled = runtime.STATE.jobs.cancel(self.job_id or None)
+        for job in runtime.STATE.jobs.drain():
+            pump.apply_job(job)
+        self.report({"INFO"}, f"Cancelled {len(cancelled)} job(s)")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_revert_texture(bpy.types.Operator):
+    """Put the original image back on the active Image Texture node"""
+    bl_idname = "nanobanana.revert_texture"
+    bl_label = "Revert to Original"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        obj = context.active_object
+        mat = obj.active_material if obj else None
+        node = mat.node_tree.nodes.active if mat and mat.node_tree else None
+        from . import apply
+        original = apply.revert_node(mat, node.name) if node is not None else None
+        if original is None:
+            self.report({"ERROR"}, "The active node has no original image to go back to.")
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Restored {original.name}")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_open_preferences(bpy.types.Operator):
+    """Open the add-on preferences (API key)"""
+    bl_idname = "nanobanana.open_preferences"
+    bl_label = "Open Preferences"
+
+    def execute(self, context):
+        bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
+        context.preferences.active_section = "ADDONS"
+        bpy.ops.preferences.addon_show(module=preferences.ADDON_ID)
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_enable_online_access(bpy.types.Operator):
+    """Allow Blender to use the internet (needed to reach Gemini)"""
+    bl_idname = "nanobanana.enable_online_access"
+    bl_label = "Enable Online Access"
+
+    def execute(self, context):
+        context.preferences.system.use_online_access = True
+        runtime.set_status("Online access enabled.", "INFO")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_switch_model(bpy.types.Operator):
+    """Switch to another model"""
+    bl_idname = "nanobanana.switch_model"
+    bl_label = "Switch Model"
+    model: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context):
+        s = _settings(context)
+        known = [m.id for m in models.CATALOG]
+        if self.model in known:
+            s.model = self.model
+        else:
+            s.model, s.custom_model = "CUSTOM", self.model or models.DEFAULT_MODEL
+        runtime.set_status(f"Switched to {models.label_of(s.model_id)}.", "INFO")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_reference_add(bpy.types.Operator):
+    """Add a reference image slot"""
+    bl_idname = "nanobanana.reference_add"
+    bl_label = "Add Reference"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        s = _settings(context)
+        s.references.add()
+        s.reference_index = len(s.references) - 1
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_reference_remove(bpy.types.Operator):
+    """Remove the selected reference image slot"""
+    bl_idname = "nanobanana.reference_remove"
+    bl_label = "Remove Reference"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        s = _settings(context)
+        if 0 <= s.reference_index < len(s.references):
+            s.references.remove(s.reference_index)
+            s.reference_index = max(0, s.reference_index - 1)
+        return {"FINISHED"}
+
+
+CLASSES = (NANOBANANA_OT_generate, NANOBANANA_OT_edit_render, NANOBANANA_OT_edit_texture,
+           NANOBANANA_OT_refine, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
+           NANOBANANA_OT_open_preferences, NANOBANANA_OT_enable_online_access,
+           NANOBANANA_OT_switch_model, NANOBANANA_OT_reference_add,
+           NANOBANANA_OT_reference_remove)

@@ -1,0 +1,169 @@
+"""Sidebar tab "Nano Banana" in the 3D View, Image Editor and Shader Editor: state line
+with fix buttons, prompt and settings, cost estimate, actions, running jobs, last status."""
+from __future__ import annotations
+
+import bpy
+
+from ..core import client, errors, models
+from . import preferences, runtime
+
+CATEGORY = "Nano Banana"
+FIX_OPERATORS = {
+    errors.FIX_PREFERENCES: ("nanobanana.open_preferences", "PREFERENCES"),
+    errors.FIX_ONLINE: ("nanobanana.enable_online_access", "URL"),
+    errors.FIX_SWITCH_MODEL: ("nanobanana.switch_model", "FILE_REFRESH"),
+}
+
+
+def state_line(layout, context) -> bool:
+    """Draw what stops generation, with the fix. Returns True when ready."""
+    if not bpy.app.online_access:
+        box = layout.box()
+        box.label(text="Online access is disabled", icon="ERROR")
+        box.operator("nanobanana.enable_online_access", icon="URL")
+        return False
+    prefs = preferences.get(context)
+    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+        box = layout.box()
+        box.label(text="No Gemini API key", icon="ERROR")
+        box.operator("nanobanana.open_preferences", text="Add API Key", icon="PREFERENCES")
+        return False
+    return True
+
+
+def draw_settings(layout, context) -> None:
+    s = context.scene.nanobanana
+    col = layout.column(align=True)
+    if s.prompt_text is None:
+        col.prop(s, "prompt", text="", icon="TEXT")
+    col.prop(s, "prompt_text", text="Long prompt")
+    col = layout.column()
+    col.use_property_split = True
+    col.use_property_decorate = False
+    col.prop(s, "model")
+    if s.model == "CUSTOM":
+        col.prop(s, "custom_model")
+    info = models.lookup(s.model_id)
+    col.prop(s, "aspect_ratio")
+    sub = col.row()
+    sub.enabled = bool(info.image_sizes)
+    sub.prop(s, "image_size")
+    col.prop(s, "variations")
+    col.prop(s, "result_target")
+    cost = models.estimate_cost(s.model_id, s.image_size, s.variations, len(s.references))
+    text = f"Estimated cost: ${cost:.3f}" if cost is not None else "Estimated cost: unknown model price"
+    layout.label(text=text, icon="FUND")
+
+
+def draw_actions(layout, context) -> None:
+    s = context.scene.nanobanana
+    col = layout.column(align=True)
+    col.scale_y = 1.3
+    col.operator("nanobanana.generate", icon="IMAGE_DATA")
+    row = col.row(align=True)
+    row.operator("nanobanana.edit_render", icon="RESTRICT_RENDER_OFF")
+    row.prop(s, "render_source", text="")
+    col.operator("nanobanana.edit_texture", icon="TEXTURE")
+    col.operator("nanobanana.refine", icon="LOOP_FORWARDS")
+
+
+def draw_jobs(layout) -> None:
+    for job in runtime.STATE.jobs.running():
+        box = layout.box()
+        row = box.row()
+        row.label(text=f"{models.label_of(job.model)} · {job.elapsed:.0f} s", icon="SORTTIME")
+        op = row.operator("nanobanana.cancel", text="", icon="X")
+        op.job_id = job.id
+        box.progress(factor=job.progress(), type="BAR", text=job.label or job.kind)
+
+
+def draw_status(layout) -> None:
+    st = runtime.STATE.status
+    if not st.text:
+        return
+    icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(st.level, "CHECKMARK")
+    box = layout.box()
+    col = box.column(align=True)
+    for i, line in enumerate(_wrap(st.text, 48)):
+        col.label(text=line, icon=icon if i == 0 else "BLANK1")
+    if st.fix in FIX_OPERATORS:
+        op_id, op_icon = FIX_OPERATORS[st.fix]
+        if st.fix == errors.FIX_SWITCH_MODEL:
+            target = st.suggested_model or models.DEFAULT_MODEL
+            op = col.operator(op_id, text=f"Switch to {models.label_of(target)}", icon=op_icon)
+            op.model = target
+        else:
+            col.operator(op_id, icon=op_icon)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + ([line] if line else [])
+
+
+def draw_main(layout, context) -> None:
+    state_line(layout, context)
+    draw_settings(layout, context)
+    draw_actions(layout, context)
+    draw_jobs(layout)
+    draw_status(layout)
+    s = context.scene.nanobanana
+    layout.label(text=f"Spent: session ${runtime.STATE.session_cost_usd:.3f} · "
+                      f"file ${s.file_cost_usd:.3f}")
+
+
+def draw_references(layout, context) -> None:
+    s = context.scene.nanobanana
+    info = models.lookup(s.model_id)
+    layout.label(text=f"Up to {info.max_reference_images} input images for {info.label}")
+    row = layout.row()
+    row.template_list("UI_UL_list", "nanobanana_refs", s, "references", s, "reference_index", rows=2)
+    col = row.column(align=True)
+    col.operator("nanobanana.reference_add", text="", icon="ADD")
+    col.operator("nanobanana.reference_remove", text="", icon="REMOVE")
+    if 0 <= s.reference_index < len(s.references):
+        item = s.references[s.reference_index]
+        layout.template_ID(item, "image", open="image.open")
+        layout.prop(item, "filepath")
+
+
+def _panels(space: str, suffix: str):
+    class Main(bpy.types.Panel):
+        bl_space_type = space
+        bl_region_type = "UI"
+        bl_category = CATEGORY
+        bl_label = "Nano Banana"
+        bl_idname = f"NANOBANANA_PT_main_{suffix}"
+
+        @classmethod
+        def poll(cls, context):
+            return space != "NODE_EDITOR" or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
+
+        def draw(self, context):
+            draw_main(self.layout, context)
+
+    class References(bpy.types.Panel):
+        bl_space_type = space
+        bl_region_type = "UI"
+        bl_category = CATEGORY
+        bl_label = "Reference Images"
+        bl_idname = f"NANOBANANA_PT_refs_{suffix}"
+        bl_parent_id = f"NANOBANANA_PT_main_{suffix}"
+        bl_options = {"DEFAULT_CLOSED"}
+
+        def draw(self, context):
+            draw_references(self.layout, context)
+
+    Main.__name__ = f"NANOBANANA_PT_main_{suffix}"
+    References.__name__ = f"NANOBANANA_PT_refs_{suffix}"
+    return (Main, References)
+
+
+CLASSES = (*_panels("VIEW_3D", "view3d"), *_panels("IMAGE_EDITOR", "image"),
+           *_panels("NODE_EDITOR", "node"))

@@ -1,0 +1,168 @@
+"""Main-thread side of jobs: submit a snapshotted request, and apply finished jobs.
+
+A timer drains finished jobs in the UI; in background mode (scripts, CLI, tests) timers
+never fire, so operators call `wait_and_apply()` instead. Same apply code either way.
+Results for a file that was closed meanwhile are not applied (they are in history).
+"""
+from __future__ import annotations
+
+import bpy
+from bpy.app.handlers import persistent
+
+from ..core import errors, models, pipeline
+from ..core.client import ClientConfig
+from ..core.jobs import Job
+from ..core.request import GenerationRequest
+from . import apply, preferences, runtime
+
+INTERVAL_BUSY = 0.2
+INTERVAL_IDLE = 1.0
+
+
+def client_config(context) -> ClientConfig:
+    prefs = preferences.get(context)
+    return ClientConfig(api_key=prefs.api_key or None, base_url=prefs.base_url.strip() or None,
+                        timeout_s=prefs.timeout_s,
+                        vertex_project=prefs.vertex_project.strip() or None,
+                        vertex_location=prefs.vertex_location.strip() or None)
+
+
+def submit(context, request: GenerationRequest, target: dict) -> Job:
+    """Start a job. `target` says where the result goes (plain values only)."""
+    info = models.lookup(request.model)
+    size = request.image_size if info.supports_size(request.image_size) else None
+    job = Job(label=request.prompt[:48], model=request.model, kind=request.kind,
+              expected_s=info.expected_seconds(size),
+              payload={"target": target, "file_token": runtime.STATE.file_token,
+                       "scene": context.scene.name})
+    config = client_config(context)
+    hist = runtime.history(context)
+    blend = bpy.data.filepath
+    runtime.STATE.jobs.submit(job, lambda cancel: pipeline.run(request, config, hist, cancel, blend))
+    ensure_timer()
+    return job
+
+
+def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
+    """Background mode: block until `job` ends, apply every finished job, return ours."""
+    runtime.STATE.jobs.wait(job, timeout)
+    if job.state == "running":
+        runtime.STATE.jobs.cancel(job.id)
+    verdicts = {j.id: apply_job(j) for j in runtime.STATE.jobs.drain()}
+    return verdicts.get(job.id, ("ERROR", "The job ended without a result."))
+
+
+def apply_job(job: Job) -> tuple[str, str]:
+    """Apply one finished job. Returns (level, message) and sets the panel status."""
+    level, text = _apply(job)
+    fix = job.error.fix if job.error is not None else None
+    suggested = job.error.suggested_model if job.error is not None else None
+    runtime.set_status(text, level, fix, suggested)
+    return level, text
+
+
+def _apply(job: Job) -> tuple[str, str]:
+    label = models.label_of(job.model)
+    if job.state == "cancelled":
+        return "INFO", "Cancelled. Nothing was changed."
+    if job.state == "failed":
+        return "ERROR", str(job.error)
+    outcome: pipeline.Outcome = job.result
+    if job.payload["file_token"] != runtime.STATE.file_token:
+        return "WARNING", (f"A {label} result finished after its file was closed; it was not "
+                           "added to this file. Find it in the Nano Banana history.")
+    scene = bpy.data.scenes.get(job.payload["scene"])
+    target = job.payload["target"]
+    created: list[bpy.types.Image] = []
+    try:
+        for k, (result, image) in enumerate((r, i) for r in outcome.results for i in r.images):
+            entry = outcome.entries[k] if k < len(outcome.entries) else None
+            name = apply.name_from_prompt(outcome.request.prompt)
+            created.append(apply.packed_image(name, image.data, entry.id if entry else "",
+                                              target.get("colorspace")))
+        _wire(created, target, outcome)
+    except errors.NanoBananaError as exc:
+        for img in created:
+            bpy.data.images.remove(img)
+        return "ERROR", f"{exc} The result is saved in the Nano Banana history."
+    first = outcome.results[0]
+    runtime.STATE.last_turns = list(first.turns)
+    runtime.STATE.last_model = first.model
+    runtime.STATE.last_image = created[0].name
+    runtime.STATE.last_target = dict(target, image=created[0].name)
+    cost = sum(r.cost_usd or 0.0 for r in outcome.results)
+    runtime.STATE.session_cost_usd += cost
+    if scene is not None:
+        scene.nanobanana.file_cost_usd += cost
+    if not bpy.app.background:
+        try:
+            bpy.ops.ed.undo_push(message=f"Nano Banana {job.kind.replace('_', ' ')}")
+        except RuntimeError:
+            pass
+    parts = [f"{len(created)} image{'s' if len(created) != 1 else ''} from {label} in "
+             f"{job.elapsed:.1f} s" + (f", ${cost:.3f}" if cost else "")]
+    if outcome.failures:
+        parts.append(f"{len(outcome.failures)} variation(s) failed: {outcome.failures[0]}")
+    parts += outcome.warnings
+    if first.text:
+        parts.append(f'Gemini: "{first.text[:200]}"')
+    level = "WARNING" if outcome.failures or outcome.warnings else "INFO"
+    return level, ". ".join(parts)
+
+
+def _wire(created: list, target: dict, outcome: pipeline.Outcome) -> None:
+    img = created[0]
+    if target.get("material") and target.get("node"):
+        mat = bpy.data.materials.get(target["material"])
+        if mat is not None and mat.node_tree and target["node"] in mat.node_tree.nodes:
+            apply.put_on_node(mat, target["node"], img)
+    elif target.get("make_material"):
+        mat = apply.new_material(img.name, img)
+        objs = [o for o in (bpy.data.objects.get(n) for n in target.get("objects", ())) if o]
+        apply.assign_material(mat, objs)
+    apply.show_in_image_editors(img)
+
+
+# ---------------------------------------------------------------- timer + file token
+def _tick() -> float:
+    jobs = runtime.STATE.jobs
+    finished = jobs.drain()
+    for job in finished:
+        apply_job(job)
+    if finished or jobs.running():
+        _redraw()
+    return INTERVAL_BUSY if jobs.running() else INTERVAL_IDLE
+
+
+def _redraw() -> None:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm else ():
+        for area in window.screen.areas:
+            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR", "PREFERENCES"}:
+                area.tag_redraw()
+
+
+def ensure_timer() -> None:
+    if not bpy.app.timers.is_registered(_tick):
+        bpy.app.timers.register(_tick, first_interval=INTERVAL_BUSY, persistent=True)
+
+
+@persistent
+def _on_load_post(*_args) -> None:
+    runtime.STATE.file_token += 1
+    runtime.STATE.last_turns = []
+    runtime.STATE.last_image = ""
+    runtime.STATE.last_target = {}
+
+
+def register() -> None:
+    ensure_timer()
+    bpy.app.handlers.load_post.append(_on_load_post)
+
+
+def unregister() -> None:
+    if bpy.app.timers.is_registered(_tick):
+        bpy.app.timers.unregister(_tick)
+    if _on_load_post in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(_on_load_post)
+    runtime.STATE.jobs.cancel()

@@ -1,0 +1,23 @@
+"""Registers and unregisters every class, property and handler, in order, and leaves
+nothing behind on disable (a leftover class can hang Blender at exit)."""
+from __future__ import annotations
+
+import bpy
+
+from . import operators, panels, preferences, properties, pump
+
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    properties.register_props()
+    pump.register()
+
+
+def unregister() -> None:
+    pump.unregister()
+    properties.unregister_props()
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,63 @@
+"""Session state of the add-on (main thread only): the job manager, the file token that
+stops jobs from an earlier file writing into a new one, the last status line shown in the
+panel, the conversation to refine, and the running session cost."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bpy
+
+from ..core import history as core_history
+from ..core.jobs import JobManager
+from ..core.request import Turn
+from . import preferences
+
+
+@dataclass
+class Status:
+    text: str = ""
+    level: str = "INFO"          # INFO / WARNING / ERROR
+    fix: str | None = None       # errors.FIX_* action for a button
+    suggested_model: str | None = None
+
+
+@dataclass
+class Runtime:
+    jobs: JobManager = field(default_factory=JobManager)
+    file_token: int = 0
+    status: Status = field(default_factory=Status)
+    last_turns: list[Turn] = field(default_factory=list)
+    last_model: str = ""
+    last_image: str = ""          # name of the last image made (refine target)
+    last_target: dict = field(default_factory=dict)   # where the last result went
+    session_cost_usd: float = 0.0
+
+
+STATE = Runtime()
+
+
+def reset() -> None:
+    global STATE
+    STATE.jobs.cancel()
+    STATE = Runtime()
+
+
+def set_status(text: str, level: str = "INFO", fix: str | None = None,
+               suggested_model: str | None = None) -> None:
+    STATE.status = Status(text, level, fix, suggested_model)
+
+
+def user_folder() -> Path:
+    return Path(bpy.utils.extension_path_user(preferences.ADDON_ID, create=True))
+
+
+def history_root(context=None) -> Path:
+    prefs = preferences.get(context)
+    if prefs.history_location == "BLEND" and bpy.data.filepath:
+        return Path(bpy.path.abspath("//nanobanana_history"))
+    return user_folder() / "history"
+
+
+def history(context=None) -> core_history.History:
+    return core_history.History(history_root(context))

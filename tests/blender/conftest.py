@@ -1,0 +1,119 @@
+"""Real-Blender test harness: isolated profile, the built zip installed through Blender's
+own extension manager, the fake Gemini server, and clean teardown (uninstall).
+
+Must run under a Python that has the PyPI `bpy` module (see tests/run.py). The profile
+and temp dirs are set before `import bpy`, so nothing is written outside them.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = Path(os.environ.get("NANOBANANA_TEST_PROFILE") or tempfile.mkdtemp(prefix="nb-profile-"))
+for var, sub in (("BLENDER_USER_CONFIG", "config"), ("BLENDER_USER_SCRIPTS", "scripts"),
+                 ("BLENDER_USER_EXTENSIONS", "extensions"), ("BLENDER_USER_DATAFILES", "datafiles"),
+                 ("TMPDIR", "tmp")):
+    (PROFILE / sub).mkdir(parents=True, exist_ok=True)
+    os.environ[var] = str(PROFILE / sub)
+tempfile.tempdir = str(PROFILE / "tmp")
+for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
+    os.environ.pop(var, None)
+
+sys.path.insert(0, str(ROOT / "tests"))
+import bpy  # noqa: E402
+
+from fake_gemini import FakeGemini  # noqa: E402
+
+MODULE = "bl_ext.user_default.nanobanana"
+KEY = "test-key-5f2b9c"
+
+
+def built_zip() -> str:
+    path = os.environ.get("NANOBANANA_ZIP")
+    if path:
+        return path
+    hits = sorted(glob.glob(str(ROOT / "dist" / "nanobanana-*-linux_x64.zip")))
+    if not hits:
+        pytest.exit("no built linux-x64 zip in dist/: run `python3 build.py` first", returncode=2)
+    return hits[-1]
+
+
+def module_enabled() -> bool:
+    return MODULE in bpy.context.preferences.addons
+
+
+def install() -> None:
+    bpy.context.preferences.system.use_online_access = True
+    bpy.ops.extensions.package_install_files(filepath=built_zip(), repo="user_default",
+                                             enable_on_install=True)
+    # The operator returns FINISHED even when the install failed: check for real.
+    assert module_enabled(), "the extension did not install/enable from the built zip"
+
+
+def uninstall() -> None:
+    repos = bpy.context.preferences.extensions.repos
+    index = next(i for i, r in enumerate(repos) if r.module == "user_default")
+    bpy.ops.extensions.package_uninstall(repo_index=index, pkg_id="nanobanana")
+
+
+HEAVY = ("google.genai", "PIL.Image", "PIL")
+_heavy_after_enable: set[str] = set()
+
+
+@pytest.fixture(scope="session")
+def addon():
+    install()
+    _heavy_after_enable.update(m for m in HEAVY if m in sys.modules)
+    yield sys.modules[MODULE]
+    if module_enabled():
+        uninstall()
+
+
+@pytest.fixture(scope="session")
+def heavy_modules_after_enable(addon):
+    return set(_heavy_after_enable)
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    fake = FakeGemini(api_key=KEY)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fake(fake_server, addon):
+    """A reset fake server with the add-on pointed at it and the key set."""
+    fake_server.reset()
+    fake_server.latency = 0.0
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    prefs.api_key = KEY
+    prefs.base_url = fake_server.url
+    prefs.timeout_s = 30.0
+    bpy.context.preferences.system.use_online_access = True
+    yield fake_server
+
+
+@pytest.fixture
+def scene(addon):
+    """A fresh empty file with a camera and a cube selected."""
+    bpy.ops.wm.read_homefile(use_empty=True)
+    sc = bpy.context.scene
+    bpy.ops.mesh.primitive_cube_add()
+    cube = bpy.context.active_object
+    cube.select_set(True)
+    cam_data = bpy.data.cameras.new("Cam")
+    cam = bpy.data.objects.new("Cam", cam_data)
+    sc.collection.objects.link(cam)
+    cam.location = (6, -6, 4)
+    cam.rotation_euler = (1.1, 0, 0.785)
+    sc.camera = cam
+    sc.render.resolution_x, sc.render.resolution_y, sc.render.resolution_percentage = 320, 180, 100
+    sc.nanobanana.prompt = "a weathered stone wall"
+    return sc

@@ -1,0 +1,96 @@
+"""Issue 2: the built zip installs through Blender's extension manager, enables, imports
+its bundled dependencies lazily, survives disable/enable, registers its UI."""
+from __future__ import annotations
+
+import os
+import sys
+
+import addon_utils
+import bpy
+from conftest import KEY, MODULE, PROFILE, module_enabled
+from ui_double import Layout
+
+
+def test_enabled_from_the_built_zip(addon):
+    assert module_enabled()
+    assert addon.__file__.startswith(str(PROFILE / "extensions")), addon.__file__
+    assert bpy.app.version >= (4, 2, 0)
+
+
+def test_enabling_does_not_import_heavy_dependencies(addon, heavy_modules_after_enable):
+    assert heavy_modules_after_enable == set(), "enabling imported " + ", ".join(heavy_modules_after_enable)
+
+
+def test_bundled_wheels_import_inside_blender(addon):
+    import google.genai
+    from PIL import Image
+    ext_root = str(PROFILE / "extensions")
+    assert google.genai.__file__.startswith(ext_root), google.genai.__file__
+    assert Image.__file__.startswith(ext_root), Image.__file__
+    assert Image.new("RGB", (4, 4)).size == (4, 4)
+
+
+def test_contract_registered(addon):
+    for op in ("generate", "edit_render", "edit_texture", "refine", "cancel"):
+        assert hasattr(bpy.ops.nanobanana, op)
+        assert getattr(bpy.ops.nanobanana, op).get_rna_type() is not None
+    for panel in ("NANOBANANA_PT_main_view3d", "NANOBANANA_PT_main_image", "NANOBANANA_PT_main_node"):
+        cls = getattr(bpy.types, panel)
+        assert cls.bl_category == "Nano Banana"
+    s = bpy.context.scene.nanobanana
+    s.model = "gemini-3-pro-image-preview"
+    s.aspect_ratio = "16:9"
+    s.image_size = "4K"
+    s.variations = 2
+    assert (s.model, s.aspect_ratio, s.image_size, s.variations) == ("gemini-3-pro-image-preview", "16:9", "4K", 2)
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    assert prefs.bl_rna.properties["api_key"].subtype == "PASSWORD"
+
+
+def test_disable_enable_cycle_leaves_nothing_behind(addon):
+    addon_utils.disable(MODULE, default_set=True)
+    assert not module_enabled()
+    assert not hasattr(bpy.types.Scene, "nanobanana")
+    assert not hasattr(bpy.types, "NANOBANANA_PT_main_view3d")
+    assert not [h for h in bpy.app.handlers.load_post if h.__module__.startswith(MODULE)]
+    addon_utils.enable(MODULE, default_set=True)
+    assert module_enabled()
+    assert hasattr(bpy.types.Scene, "nanobanana")
+    assert hasattr(bpy.types, "NANOBANANA_PT_main_view3d")
+
+
+def _draw(context):
+    mod = sys.modules[MODULE + ".blender.panels"]
+    layout = Layout()
+    mod.draw_main(layout, context)
+    return layout
+
+
+def test_panel_state_line_explains_what_is_missing(addon, monkeypatch):
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    prefs.api_key = ""
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    bpy.context.preferences.system.use_online_access = False
+    drawn = _draw(bpy.context)
+    assert "Online access is disabled" in drawn.text()
+    assert "nanobanana.enable_online_access" in drawn.operators
+    bpy.context.preferences.system.use_online_access = True
+    drawn = _draw(bpy.context)
+    assert "No Gemini API key" in drawn.text()
+    assert "nanobanana.open_preferences" in drawn.operators
+    monkeypatch.setenv("GEMINI_API_KEY", "from-env")
+    drawn = _draw(bpy.context)
+    assert "No Gemini API key" not in drawn.text()
+    assert "nanobanana.generate" in drawn.operators
+    assert {"prompt", "model", "aspect_ratio", "image_size", "variations"} <= set(drawn.props)
+    assert any(t.startswith("Estimated cost: $") for t in drawn.labels)
+    prefs.api_key = KEY
+
+
+def test_nothing_written_outside_the_profile(addon):
+    # Blender's temp dir and the add-on's user folder both live in the isolated profile.
+    assert bpy.app.tempdir.startswith(str(PROFILE)), bpy.app.tempdir
+    user = bpy.utils.extension_path_user(MODULE, create=True)
+    assert user.startswith(str(PROFILE)), user
+    assert os.path.isdir(user)
