@@ -15,7 +15,9 @@ Owns:
 Does not own: the add-on code (nanobanana_addon/), the manifest's content
 (blender_manifest.toml is the source of truth; only the staged copy is modified).
 
-Standard library only; pip runs as a subprocess of this interpreter. Python >= 3.11.
+Usage: `python3 build.py` (everything), `--offline`, `--platform linux-x64`, `--lock`;
+see `python3 build.py --help`. Standard library only; pip runs as a subprocess of this
+interpreter; Python >= 3.11.
 Exit codes: 0 ok, 2 a clear, fixable problem (missing wheel, bad option), 1 tool failure.
 """
 from __future__ import annotations
@@ -251,7 +253,7 @@ def requirements_for(reqs: list[Requirement], platform: str, python: str) -> lis
     return [r for r in reqs if r.marker is None or eval_marker(r.marker, env)]
 
 
-def uv_python() -> Path:
+def ensure_uv() -> Path:
     sys.path.insert(0, str(ROOT))
     from tools.bpy_env import cache_root
     venv = cache_root() / f"uv-{UV_VERSION}"
@@ -265,11 +267,11 @@ def uv_python() -> Path:
 
 
 def lock() -> None:
-    uv = uv_python()
+    uv = ensure_uv()
     rel_in, rel_txt = REQ_IN.relative_to(ROOT), REQ_TXT.relative_to(ROOT)
     cmd = [str(uv), "pip", "compile", "--universal", "--generate-hashes", "--python-version",
            PYTHONS[0], "--no-header", "--quiet", str(rel_in), "-o", str(rel_txt)]
-    log("locking: " + " ".join(cmd[1:]))
+    log("locking: uv " + " ".join(cmd[1:]))
     subprocess.run(cmd, check=True, cwd=ROOT)
     body = REQ_TXT.read_text(encoding="utf-8")
     REQ_TXT.write_text(
@@ -358,10 +360,11 @@ def pip_download(reqs: list[Requirement], platform: str, python: str) -> bool:
                "--abi", abi, "--abi", "abi3", "--abi", "none", "-d", str(WHEEL_CACHE)]
         for tag in PLATFORM_TAGS[platform]:
             cmd += ["--platform", tag]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
     if proc.returncode != 0:
-        tail = [ln for ln in proc.stderr.splitlines() if ln.startswith("ERROR")]
-        log(f"pip download for {platform} / CPython {python} failed: " + " | ".join(tail[-2:]))
+        errors = [re.sub(r" \(from versions:.*\)", "", ln)
+                  for ln in proc.stderr.splitlines() if ln.startswith("ERROR")]
+        log(f"pip download for {platform} / CPython {python} failed: " + " | ".join(errors[-2:]))
     return proc.returncode == 0
 
 
@@ -378,6 +381,12 @@ def resolve_wheels(reqs: list[Requirement], platforms: list[str], offline: bool
     """{(platform, python): [Wheel, ...]} for every target; downloads what is missing."""
     result: dict[tuple[str, str], list[Wheel]] = {}
     verified: set[Path] = set()
+    pinned = {(r.name, r.version) for r in reqs}
+    for key, stale in cached_wheels().items():  # versions the lock no longer pins
+        if key not in pinned:
+            for w in stale:
+                log(f"removing {w.filename} from vendor/wheels/ (not in the lock)")
+                w.path.unlink()
     for platform in platforms:
         for python in PYTHONS:
             wanted = requirements_for(reqs, platform, python)
@@ -443,7 +452,7 @@ def stage(source: Path, manifest_text: str, wheels: list[Wheel], stage_dir: Path
 
 
 def run_tool(py_cmd: list[str], *args: str) -> str:
-    proc = subprocess.run([*py_cmd, *args], capture_output=True, text=True)
+    proc = subprocess.run([*py_cmd, *args], check=False, capture_output=True, text=True)
     out = (proc.stdout + proc.stderr).strip()
     if proc.returncode != 0 or re.search(r"(?m)^(FATAL_)?ERROR", out):
         raise SystemExit(f"error: blender_ext.py {args[0]} failed (exit {proc.returncode}):\n{out}")
@@ -472,7 +481,7 @@ def build(args: argparse.Namespace) -> None:
     declared = list(manifest.get("platforms") or [])
     if not declared:
         raise BuildError("blender_manifest.toml declares no platforms")
-    platforms = args.platform or declared
+    platforms = list(dict.fromkeys(args.platform or declared))
     for p in platforms:
         if p not in declared:
             raise BuildError(f"--platform {p} is not in blender_manifest.toml platforms {declared}")
@@ -531,11 +540,9 @@ def build(args: argparse.Namespace) -> None:
 
     print()
     for zip_path, n in summary:
-        size = zip_path.stat().st_size
-        print(f"  {zip_path.relative_to(out.parent) if is_inside(zip_path, out.parent) else zip_path}"
-              f"  {size / 1e6:6.1f} MB  {n:3d} wheels")
-    print(f"  {(out / 'index.json')}  (+ index.html)")
-    print(f"built {len(summary)} zip(s) in {time.monotonic() - t0:.1f} s")
+        print(f"  {zip_path.name:<40} {zip_path.stat().st_size / 1e6:6.1f} MB  {n:3d} wheels")
+    print(f"  {'index.json + index.html':<40}")
+    print(f"built {len(summary)} zip(s) into {out} in {time.monotonic() - t0:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,7 +81,8 @@ class _Submit:
             return False
         return True
 
-    def build(self, context) -> tuple[GenerationRequest, dict]:
+    @classmethod
+    def build(cls, context) -> tuple[GenerationRequest, dict]:
         raise NotImplementedError
 
     def execute(self, context):
@@ -103,7 +104,8 @@ class _Submit:
         self.report({"INFO"}, f"Nano Banana: generating with {models.label_of(request.model)}")
         return {"FINISHED"}
 
-    def base_request(self, context, images_in: list[InputImage], width: int = 0,
+    @classmethod
+    def base_request(cls, context, images_in: list[InputImage], width: int = 0,
                      height: int = 0) -> GenerationRequest:
         s = _settings(context)
         info = models.lookup(s.model_id)
@@ -111,7 +113,7 @@ class _Submit:
         return GenerationRequest(model=s.model_id, prompt=s.prompt_value,
                                  images=[*images_in, *refs], aspect_ratio=_aspect(s, width, height),
                                  image_size=s.image_size or None, variations=s.variations,
-                                 kind=self.kind)
+                                 kind=cls.kind)
 
 
 class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
@@ -120,10 +122,11 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
     bl_label = "Generate"
     kind = "generate"
 
-    def build(self, context):
+    @classmethod
+    def build(cls, context):
         s = _settings(context)
         r = context.scene.render
-        request = self.base_request(context, [], r.resolution_x, r.resolution_y)
+        request = cls.base_request(context, [], r.resolution_x, r.resolution_y)
         selected = [o.name for o in getattr(context, "selected_objects", None) or ()]
         target = {"make_material": s.result_target == "MATERIAL" and bool(selected),
                   "objects": selected}
@@ -136,14 +139,15 @@ class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
     bl_label = "Edit Render"
     kind = "edit_render"
 
-    def build(self, context):
+    @classmethod
+    def build(cls, context):
         s = _settings(context)
         space = getattr(context, "space_data", None)
         use_viewport = (s.render_source == "VIEWPORT" and not bpy.app.background
                         and space is not None and space.type == "VIEW_3D")
         data = capture.viewport(context) if use_viewport else capture.camera_render(context)
         w, h, _mime = images.probe(data)
-        request = self.base_request(context, [InputImage(data, "image/png", "edit", "render")], w, h)
+        request = cls.base_request(context, [InputImage(data, "image/png", "edit", "render")], w, h)
         return request, {}
 
 
@@ -153,11 +157,12 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
     bl_label = "Edit Texture"
     kind = "edit_texture"
 
-    def build(self, context):
+    @classmethod
+    def build(cls, context):
         img, mat, node = capture.active_texture(context)
         data, mime = capture.image_bytes(img)
         w, h = img.size
-        request = self.base_request(context, [InputImage(data, mime, "edit", img.name)], w, h)
+        request = cls.base_request(context, [InputImage(data, mime, "edit", img.name)], w, h)
         target = {"material": mat.name if mat else "", "node": node,
                   "colorspace": img.colorspace_settings.name}
         return request, target
@@ -176,11 +181,12 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
             return False
         return super().poll(context)
 
-    def build(self, context):
+    @classmethod
+    def build(cls, context):
         st = runtime.STATE
         if not st.last_turns:
             raise errors.InvalidInput("Nothing to refine yet: generate or edit an image first.")
-        request = self.base_request(context, [])
+        request = cls.base_request(context, [])
         request.model = st.last_model or request.model
         request.history = list(st.last_turns)
         request.variations = 1

@@ -13,7 +13,7 @@ from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, IntProper
 from ..core import models
 
 ALL_RATIOS = ("AUTO",) + models.STANDARD_RATIOS + models.EXTREME_RATIOS
-ALL_SIZES = ("512", "1K", "2K", "4K")
+ALL_SIZES = ("1K", "2K", "4K", "512")   # item numbers: 1K (the default) is 0
 _items_cache: dict[tuple, list] = {}   # Blender needs enum item strings kept alive
 
 

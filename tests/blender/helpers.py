@@ -1,0 +1,75 @@
+"""Small helpers shared by the real-Blender workflow tests."""
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import bpy
+import numpy as np
+import pytest
+from conftest import MODULE
+from fake_gemini import expected_pixel
+
+
+def addon_module(name: str):
+    return sys.modules[f"{MODULE}.blender.{name}"]
+
+
+def runtime():
+    return addon_module("runtime")
+
+
+def status():
+    return runtime().STATE.status
+
+
+def nb_images() -> list[bpy.types.Image]:
+    return [i for i in bpy.data.images if "nanobanana_entry" in i.keys()]
+
+
+def assert_pixels_match(img: bpy.types.Image, seed: int, points=((0, 0), (5, 7), (40, 20))) -> None:
+    """Blender's pixels (bottom-up, 0..1) equal the fake's PNG pattern at a few points."""
+    w, h = img.size
+    buf = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(buf)
+    px = buf.reshape(h, w, 4)
+    for x, y in points:
+        x, y = min(x, w - 1), min(y, h - 1)
+        got = tuple(int(round(v * 255)) for v in px[h - 1 - y, x, :3])
+        assert got == expected_pixel(seed, x, y, w, h), (x, y, got)
+
+
+def user_parts(recorded) -> list[dict]:
+    """Parts of the last user turn of a recorded generateContent request."""
+    contents = recorded.body["contents"]
+    return [c for c in contents if c.get("role", "user") == "user"][-1]["parts"]
+
+
+def history_sidecars() -> list[dict]:
+    root = Path(runtime().history_root())
+    return [json.loads(p.read_text()) for p in sorted(root.glob("*/*.json"))]
+
+
+def b64(text: str) -> bytes:
+    """Decode base64 in either alphabet (google-genai sends the URL-safe one)."""
+    text = text.replace("-", "+").replace("_", "/")
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def expect_error(op, words: str, **kwargs) -> None:
+    """A failing operator: Blender turns its ERROR report into RuntimeError for scripts."""
+    with pytest.raises(RuntimeError, match=re.escape(words)):
+        op(**kwargs)
+
+
+def wait_until(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False

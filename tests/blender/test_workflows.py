@@ -1,0 +1,272 @@
+"""Issue 4: the three workflows, refine, variations, cancel and every failure, end to end
+in a real Blender on the built zip, against the fake Gemini server."""
+from __future__ import annotations
+
+import os
+import time
+from types import SimpleNamespace
+
+import bpy
+import numpy as np
+import pytest
+from conftest import KEY
+from fake_gemini import responses as R
+from helpers import (addon_module, assert_pixels_match, b64, expect_error, history_sidecars, nb_images, runtime,
+                     status, user_parts, wait_until)
+
+
+def generate(**settings):
+    s = bpy.context.scene.nanobanana
+    for k, v in settings.items():
+        setattr(s, k, v)
+    return bpy.ops.nanobanana.generate()
+
+
+def test_generate_makes_packed_image_and_material(fake, scene):
+    assert generate() == {"FINISHED"}
+    (req,) = fake.generate_requests
+    assert req.model == "gemini-2.5-flash-image"
+    assert req.headers.get("x-goog-api-key") == KEY and not req.key_in_url
+    assert user_parts(req)[0]["text"] == "a weathered stone wall"
+    cfg = req.body["generationConfig"]
+    assert cfg["responseModalities"] == ["TEXT", "IMAGE"]
+    assert cfg["imageConfig"]["aspectRatio"] == "16:9"     # AUTO from 320x180 render
+    assert "imageSize" not in cfg["imageConfig"]            # flash takes no size tier
+    (img,) = nb_images()
+    assert img.packed_file is not None
+    assert tuple(img.size) == req.image_size
+    assert_pixels_match(img, req.seed)
+    cube = bpy.data.objects["Cube"]
+    mat = cube.active_material
+    tex = next(n for n in mat.node_tree.nodes if n.type == "TEX_IMAGE")
+    assert tex.image == img
+    bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+    assert bsdf.inputs["Base Color"].links[0].from_node == tex
+    assert status().level == "INFO" and "1 image from Nano Banana" in status().text
+    sidecar = next(s for s in history_sidecars() if s["id"] == img["nanobanana_entry"])
+    assert sidecar["prompt"] == "a weathered stone wall" and sidecar["cost_usd"] == pytest.approx(0.039, abs=0.01)
+
+
+def test_result_survives_save_and_reopen_and_key_is_not_saved(fake, scene, tmp_path):
+    generate(result_target="IMAGE")
+    (img,) = nb_images()
+    seed, name = fake.generate_requests[-1].seed, img.name
+    img.use_fake_user = True
+    path = str(tmp_path / "scene.blend")
+    bpy.ops.wm.save_as_mainfile(filepath=path)
+    bpy.ops.wm.read_homefile(use_empty=True)
+    bpy.ops.wm.open_mainfile(filepath=path)
+    again = bpy.data.images[name]
+    assert again.packed_file is not None
+    assert_pixels_match(again, seed)
+    with open(path, "rb") as fh:
+        assert KEY.encode() not in fh.read()
+    for sidecar in history_sidecars():
+        assert KEY not in repr(sidecar)
+
+
+def test_generate_pro_sends_size_and_ratio(fake, scene):
+    assert generate(model="gemini-3-pro-image-preview", aspect_ratio="3:2", image_size="2K",
+                    result_target="IMAGE") == {"FINISHED"}
+    cfg = fake.generate_requests[-1].body["generationConfig"]["imageConfig"]
+    assert cfg == {"aspectRatio": "3:2", "imageSize": "2K"}
+    (img,) = nb_images()
+    assert img.size[0] > img.size[1]
+
+
+def test_reference_images_are_sent(fake, scene):
+    s = scene.nanobanana
+    ref = bpy.data.images.new("brick_ref", 32, 16)
+    item = s.references.add()
+    item.image = ref
+    assert generate(result_target="IMAGE") == {"FINISHED"}
+    parts = user_parts(fake.generate_requests[-1])
+    blobs = [p["inlineData"] for p in parts if "inlineData" in p]
+    # proto JSON accepts both spellings; google-genai 3.4 sends snake_case here
+    mime = blobs[0].get("mimeType") or blobs[0].get("mime_type")
+    assert len(blobs) == 1 and mime in ("image/png", "image/jpeg")
+    assert any("brick_ref" in p.get("text", "") for p in parts)
+
+
+def test_too_many_references_is_refused_before_sending(fake, scene):
+    s = scene.nanobanana
+    for i in range(4):
+        s.references.add().image = bpy.data.images.new(f"r{i}", 8, 8)
+    expect_error(generate, "accepts up to 3 input images")
+    assert fake.generate_requests == []
+
+
+def _textured_cube(colorspace="Non-Color"):
+    cube = bpy.data.objects["Cube"]
+    mat = bpy.data.materials.new("Wall")
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = True
+    cube.data.materials.append(mat)
+    original = bpy.data.images.new("wall_rough", 64, 64)
+    original.generated_color = (0.2, 0.4, 0.6, 1.0)
+    original.colorspace_settings.name = colorspace
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = original
+    mat.node_tree.nodes.active = node
+    bpy.context.view_layer.objects.active = cube
+    return mat, node, original
+
+
+def test_edit_texture_replaces_node_image_and_keeps_original(fake, scene):
+    mat, node, original = _textured_cube()
+    scene.nanobanana.prompt = "add moss in the cracks"
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    req = fake.generate_requests[-1]
+    parts = user_parts(req)
+    assert parts[0]["text"] == "add moss in the cracks"
+    (blob,) = [p["inlineData"] for p in parts if "inlineData" in p]
+    assert b64(blob["data"])[:4] in (b"\x89PNG", b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xdb")
+    assert req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1"  # AUTO from 64x64
+    new = node.image
+    assert new != original and new.packed_file is not None
+    assert new.colorspace_settings.name == "Non-Color"
+    assert original.name in bpy.data.images and original.use_fake_user
+    assert bpy.ops.nanobanana.revert_texture() == {"FINISHED"}
+    assert node.image == original
+
+
+def test_edit_texture_without_texture_explains(fake, scene):
+    expect_error(bpy.ops.nanobanana.edit_texture, "No texture selected")
+    assert fake.generate_requests == []
+
+
+def test_edit_render_uses_camera_render_in_background(fake, scene):
+    scene.nanobanana.prompt = "make this clay render a stone castle at dusk"
+    assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
+    req = fake.generate_requests[-1]
+    (blob,) = [p["inlineData"] for p in user_parts(req) if "inlineData" in p]
+    assert len(b64(blob["data"])) > 100
+    assert req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
+    assert len(nb_images()) == 1
+    leftovers = [f for f in os.listdir(os.environ["TMPDIR"]) if f.startswith("nanobanana-")]
+    assert leftovers == []
+
+
+def test_viewport_capture_turns_overlays_off_and_encodes(addon):
+    capture = addon_module("capture")
+    overlay = SimpleNamespace(show_overlays=True)
+    ctx = SimpleNamespace(space_data=SimpleNamespace(type="VIEW_3D", overlay=overlay),
+                          region=SimpleNamespace(width=400, height=200))
+    seen = {}
+
+    def reader(context, width, height):          # stands in for the GPU offscreen draw
+        seen["overlays"] = overlay.show_overlays
+        arr = np.zeros((height, width, 4), dtype=np.uint8)
+        arr[0, :, 0] = 255                       # bottom row red (GPU rows are bottom-up)
+        return arr
+
+    data = capture.viewport(ctx, reader=reader)
+    assert seen["overlays"] is False and overlay.show_overlays is True
+    from PIL import Image
+    import io
+    im = Image.open(io.BytesIO(data))
+    assert im.size == (400, 200)
+    assert im.getpixel((0, 199))[0] == 255 and im.getpixel((0, 0))[0] == 0
+
+
+def test_refine_sends_previous_turn_with_thought_signature(fake, scene):
+    assert generate(model="gemini-3-pro-image-preview", result_target="IMAGE") == {"FINISHED"}
+    first = fake.generate_requests[-1]
+    scene.nanobanana.prompt = "now make it night"
+    assert bpy.ops.nanobanana.refine() == {"FINISHED"}
+    second = fake.generate_requests[-1]
+    assert second.status == 200 and second.model == "gemini-3-pro-image-preview"
+    contents = second.body["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    model_parts = contents[1]["parts"]
+    sigs = [p["thoughtSignature"] for p in model_parts if "thoughtSignature" in p]
+    issued = {b64(x) for x in fake.issued_signatures}
+    assert sigs and {b64(x) for x in sigs} <= issued
+    first_sigs = [p["thoughtSignature"] for c in first.response["candidates"]
+                  for p in c["content"]["parts"] if "thoughtSignature" in p]
+    assert [b64(x) for x in first_sigs] == [b64(x) for x in sigs]   # unchanged, in order
+    assert contents[2]["parts"][0]["text"] == "now make it night"
+    assert len(nb_images()) == 2
+
+
+def test_variations_run_in_parallel_and_all_arrive(fake, scene):
+    fake.latency = 0.5
+    t0 = time.monotonic()
+    assert generate(variations=3, result_target="IMAGE") == {"FINISHED"}
+    elapsed = time.monotonic() - t0
+    assert len(fake.generate_requests) == 3
+    assert len(nb_images()) == 3
+    assert elapsed < 1.4, f"3 variations at 0.5 s latency took {elapsed:.2f} s (not parallel)"
+
+
+def test_online_access_off_sends_nothing(fake, scene):
+    bpy.context.preferences.system.use_online_access = False
+    expect_error(generate, "Online access is disabled")
+    assert fake.requests == []
+    assert status().level == "ERROR" and "Online access is disabled" in status().text
+    assert status().fix == "ENABLE_ONLINE_ACCESS"
+
+
+@pytest.mark.parametrize("behaviour, words, fix", [
+    (lambda: R.api_key_invalid(), "API key was rejected", "OPEN_PREFERENCES"),
+    (lambda: R.not_found("gemini-2.5-flash-image"), "not available", "SWITCH_MODEL"),
+    (lambda: R.blocked("PROHIBITED_CONTENT"), "blocked the prompt", None),
+    (lambda: R.finish("IMAGE_SAFETY"), "no image because", None),
+    (lambda: R.text_only("Which style do you want?"), "Which style do you want?", None),
+    (lambda: R.garbage_image(), "could not be read", None),
+    (lambda: R.permission_denied(), "permission denied", "OPEN_PREFERENCES"),
+])
+def test_failures_surface_as_error_and_leave_nothing(fake, scene, behaviour, words, fix):
+    fake.script(behaviour())
+    images_before, mats_before = len(bpy.data.images), len(bpy.data.materials)
+    expect_error(generate, words)
+    assert status().level == "ERROR" and words in status().text, status().text
+    assert status().fix == fix
+    assert KEY not in status().text
+    assert (len(bpy.data.images), len(bpy.data.materials)) == (images_before, mats_before)
+
+
+def test_quota_is_retried_then_reported_with_wait(fake, scene):
+    fake.script(*[R.quota(retry_delay="0.1s") for _ in range(4)])
+    expect_error(generate, "Quota reached")
+    assert len(fake.generate_requests) == 4
+    assert "Quota reached" in status().text
+
+
+def test_transient_error_is_retried_and_succeeds(fake, scene):
+    fake.script(R.quota(retry_delay="0.1s"), R.image())
+    assert generate() == {"FINISHED"}
+    assert len(fake.generate_requests) == 2 and len(nb_images()) == 1
+
+
+def test_cancel_returns_at_once_and_drops_late_result(fake, scene):
+    fake.latency = 2.0
+    pump = addon_module("pump")
+    ops = addon_module("operators")
+    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+    job = pump.submit(bpy.context, request, target)
+    assert fake.wait_for_requests(1, timeout=5)
+    t0 = time.monotonic()
+    assert bpy.ops.nanobanana.cancel(job_id=job.id) == {"FINISHED"}
+    assert time.monotonic() - t0 < 1.0
+    assert job.state == "cancelled"
+    time.sleep(2.3)                                # the server answers after the cancel
+    assert runtime().STATE.jobs.drain() == []
+    assert nb_images() == []
+    assert "Cancelled" in status().text
+
+
+def test_result_for_a_closed_file_goes_to_history_only(fake, scene):
+    fake.latency = 1.0
+    pump = addon_module("pump")
+    ops = addon_module("operators")
+    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+    job = pump.submit(bpy.context, request, target)
+    bpy.ops.wm.read_homefile(use_empty=True)      # the artist opens another file
+    assert wait_until(lambda: job.state != "running", 10)
+    for j in runtime().STATE.jobs.drain():
+        pump.apply_job(j)
+    assert nb_images() == []
+    assert status().level == "WARNING" and "history" in status().text
+    entry_ids = {s["id"] for s in history_sidecars() if s.get("image_file")}
+    assert job.result.entries[0].id in entry_ids
