@@ -22,7 +22,7 @@ def packed_image(name: str, data: bytes, entry_id: str = "",
     """A new Image that holds `data` packed in the .blend, decoded by Blender itself."""
     img = bpy.data.images.new(name, 8, 8)
     try:
-        img.pack(data=data, data_len=len(data))
+        img.pack(data=data, data_len=len(data))  # type: ignore[arg-type]  # stub says str; bytes is right
         img.source = "FILE"
         if img.size[0] == 0:
             raise errors.malformed("Blender could not decode the image")
@@ -72,7 +72,7 @@ def put_on_node(mat: bpy.types.Material, node_name: str, img: bpy.types.Image) -
     """Replace the node's image, keeping the first original for revert. Returns it."""
     node = mat.node_tree.nodes[node_name]
     original = node.image
-    if ORIGINAL_KEY not in node.keys() and original is not None:
+    if ORIGINAL_KEY not in node.keys() and original is not None:  # type: ignore[operator]
         node[ORIGINAL_KEY] = original.name
         original.use_fake_user = True     # kept in the file even when unused
     if original is not None:

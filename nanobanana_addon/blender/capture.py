@@ -16,7 +16,8 @@ from ..core import errors
 def image_bytes(img: bpy.types.Image) -> tuple[bytes, str]:
     """Encoded bytes of an image datablock (as stored, no re-encode when possible)."""
     if img.packed_file is not None:
-        return bytes(img.packed_file.data), _mime_of(img.filepath or img.name, img.file_format)
+        data = bytes(img.packed_file.data)  # type: ignore[arg-type]  # stub says str
+        return data, _mime_of(img.filepath or img.name, img.file_format)
     if img.source == "FILE" and img.filepath:
         path = bpy.path.abspath(img.filepath, library=img.library)
         if os.path.isfile(path):
@@ -109,12 +110,12 @@ def _gpu_read(context, width: int, height: int):
     import numpy as np
     region = context.region
     space = context.space_data
-    offscreen = gpu.types.GPUOffScreen(width, height)
+    offscreen = gpu.types.GPUOffScreen(width, height)  # type: ignore[call-arg]
     try:
         offscreen.draw_view3d(context.scene, context.view_layer, space, region,
                               space.region_3d.view_matrix, space.region_3d.window_matrix,
                               do_color_management=True)
-        with offscreen.bind():
+        with offscreen.bind():  # type: ignore[func-returns-value]
             fb = gpu.state.active_framebuffer_get()
             buf = fb.read_color(0, 0, width, height, 4, 0, "UBYTE")
         buf.dimensions = width * height * 4

@@ -135,7 +135,7 @@ def draw_references(layout, context) -> None:
 
 def _panels(space: str, suffix: str):
     class Main(bpy.types.Panel):
-        bl_space_type = space
+        bl_space_type = space  # type: ignore[assignment]
         bl_region_type = "UI"
         bl_category = CATEGORY
         bl_label = "Nano Banana"
@@ -149,7 +149,7 @@ def _panels(space: str, suffix: str):
             draw_main(self.layout, context)
 
     class References(bpy.types.Panel):
-        bl_space_type = space
+        bl_space_type = space  # type: ignore[assignment]
         bl_region_type = "UI"
         bl_category = CATEGORY
         bl_label = "Reference Images"

@@ -7,8 +7,14 @@ number so switching models never silently turns one value into another.
 from __future__ import annotations
 
 import bpy
-from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, IntProperty,
-                       PointerProperty, StringProperty)
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
 
 from ..core import models
 
@@ -106,7 +112,7 @@ CLASSES = (NanoBananaReference, NanoBananaSettings)
 
 
 def register_props() -> None:
-    bpy.types.Scene.nanobanana = PointerProperty(type=NanoBananaSettings)
+    bpy.types.Scene.nanobanana = PointerProperty(type=NanoBananaSettings)  # type: ignore[func-returns-value]
 
 
 def unregister_props() -> None:

@@ -75,7 +75,7 @@ def _apply(job: Job) -> tuple[str, str]:
     target = job.payload["target"]
     created: list[bpy.types.Image] = []
     try:
-        for k, (result, image) in enumerate((r, i) for r in outcome.results for i in r.images):
+        for k, image in enumerate(i for r in outcome.results for i in r.images):
             entry = outcome.entries[k] if k < len(outcome.entries) else None
             name = apply.name_from_prompt(outcome.request.prompt)
             created.append(apply.packed_image(name, image.data, entry.id if entry else "",

@@ -27,7 +27,6 @@ for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
 
 sys.path.insert(0, str(ROOT / "tests"))
 import bpy  # noqa: E402
-
 from fake_gemini import FakeGemini  # noqa: E402
 
 MODULE = "bl_ext.user_default.nanobanana"

@@ -11,8 +11,18 @@ import numpy as np
 import pytest
 from conftest import KEY
 from fake_gemini import responses as R
-from helpers import (addon_module, assert_pixels_match, b64, expect_error, history_sidecars, nb_images, runtime,
-                     status, user_parts, wait_until)
+from helpers import (
+    addon_module,
+    assert_pixels_match,
+    b64,
+    expect_error,
+    history_sidecars,
+    nb_images,
+    runtime,
+    status,
+    user_parts,
+    wait_until,
+)
 
 
 def generate(**settings):
@@ -162,8 +172,9 @@ def test_viewport_capture_turns_overlays_off_and_encodes(addon):
 
     data = capture.viewport(ctx, reader=reader)
     assert seen["overlays"] is False and overlay.show_overlays is True
-    from PIL import Image
     import io
+
+    from PIL import Image
     im = Image.open(io.BytesIO(data))
     assert im.size == (400, 200)
     assert im.getpixel((0, 199))[0] == 255 and im.getpixel((0, 0))[0] == 0

@@ -1,0 +1,1 @@
+"""Self-test of tests/fake_gemini."""
