@@ -56,9 +56,9 @@ class Entry:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write bytes so that `path` is either absent/old or complete, never partial."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
