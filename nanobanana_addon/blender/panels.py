@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 
 from ..core import client, errors, models
-from . import preferences, runtime
+from . import gallery, preferences, runtime
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -160,9 +160,21 @@ def _panels(space: str, suffix: str):
         def draw(self, context):
             draw_references(self.layout, context)
 
+    class History(bpy.types.Panel):
+        bl_space_type = space  # type: ignore[assignment]
+        bl_region_type = "UI"
+        bl_category = CATEGORY
+        bl_label = "History"
+        bl_idname = f"NANOBANANA_PT_history_{suffix}"
+        bl_parent_id = f"NANOBANANA_PT_main_{suffix}"
+
+        def draw(self, context):
+            gallery.draw(self.layout, context)
+
     Main.__name__ = f"NANOBANANA_PT_main_{suffix}"
     References.__name__ = f"NANOBANANA_PT_refs_{suffix}"
-    return (Main, References)
+    History.__name__ = f"NANOBANANA_PT_history_{suffix}"
+    return (Main, References, History)
 
 
 CLASSES = (*_panels("VIEW_3D", "view3d"), *_panels("IMAGE_EDITOR", "image"),

@@ -13,7 +13,7 @@ from ..core import errors, models, pipeline
 from ..core.client import ClientConfig
 from ..core.jobs import Job
 from ..core.request import GenerationRequest
-from . import apply, preferences, runtime
+from . import apply, gallery, preferences, runtime
 
 INTERVAL_BUSY = 0.2
 INTERVAL_IDLE = 1.0
@@ -55,6 +55,7 @@ def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
 def apply_job(job: Job) -> tuple[str, str]:
     """Apply one finished job. Returns (level, message) and sets the panel status."""
     level, text = _apply(job)
+    gallery.invalidate()
     fix = job.error.fix if job.error is not None else None
     suggested = job.error.suggested_model if job.error is not None else None
     runtime.set_status(text, level, fix, suggested)

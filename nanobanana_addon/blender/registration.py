@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators, panels, preferences, properties, pump
+from . import gallery, operators, panels, preferences, properties, pump
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *panels.CLASSES)
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *gallery.CLASSES,
+           *panels.CLASSES)
 
 
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
+    gallery.register()
     pump.register()
 
 
 def unregister() -> None:
     pump.unregister()
+    gallery.unregister()
     properties.unregister_props()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

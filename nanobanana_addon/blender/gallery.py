@@ -1,0 +1,237 @@
+"""The history gallery: thumbnails of saved results (bpy.utils.previews), search and filter,
+and one-click actions per entry: load, apply to the selection, send to the Image Editor,
+recall the prompt and settings, delete, open the folder, prune beyond the size limit.
+
+The folder listing is cached and refreshed when a job lands or an action changes it, so
+drawing the panel never rescans the disk."""
+from __future__ import annotations
+
+import bpy
+import bpy.utils.previews
+from bpy.props import EnumProperty, StringProperty
+
+from ..core import models
+from ..core.history import Entry
+from . import apply, preferences, runtime
+
+PAGE = 8
+_previews = None
+_cache: dict = {"key": None, "entries": []}
+
+
+def invalidate() -> None:
+    _cache["key"] = None
+
+
+def entries(context) -> list[Entry]:
+    s = context.scene.nanobanana
+    root = runtime.history_root(context)
+    blend = bpy.data.filepath if s.gallery_this_file else None
+    key = (str(root), s.gallery_search, blend)
+    if _cache["key"] != key:
+        _cache["entries"] = runtime.history(context).entries(search=s.gallery_search, blend_file=blend,
+                                                             with_images_only=True)
+        _cache["key"] = key
+    return _cache["entries"]
+
+
+def icon_for(entry: Entry) -> int:
+    if _previews is None or entry.image_path is None:
+        return 0
+    if entry.id not in _previews:
+        _previews.load(entry.id, str(entry.image_path), "IMAGE")
+    return _previews[entry.id].icon_id
+
+
+def draw(layout, context) -> None:
+    s = context.scene.nanobanana
+    row = layout.row(align=True)
+    row.prop(s, "gallery_search", text="", icon="VIEWZOOM")
+    row.prop(s, "gallery_this_file", text="", icon="FILE_BLEND")
+    row.operator("nanobanana.history_refresh", text="", icon="FILE_REFRESH")
+    row.operator("nanobanana.history_open_folder", text="", icon="FILEBROWSER")
+    found = entries(context)
+    if not found:
+        layout.label(text="No saved results yet" if not s.gallery_search else "Nothing matches")
+    for entry in found[:PAGE]:
+        box = layout.box()
+        top = box.row()
+        icon = icon_for(entry)
+        if icon:
+            top.template_icon(icon_value=icon, scale=4.0)
+        col = top.column(align=True)
+        col.label(text=entry.prompt[:60] or "(no prompt)")
+        cost = entry.meta.get("cost_usd")
+        col.label(text=f"{models.label_of(str(entry.meta.get('model', '')))} · "
+                       f"{entry.meta.get('created', '')}" + (f" · ${cost:.3f}" if cost else ""))
+        ops = col.row(align=True)
+        for mode, icon_name, text in (("LOAD", "IMAGE_DATA", "Load"), ("MATERIAL", "MATERIAL", "Apply"),
+                                      ("EDIT", "IMAGE", "Edit")):
+            op = ops.operator("nanobanana.history_use", text=text, icon=icon_name)
+            op.entry_id, op.mode = entry.id, mode
+        op = ops.operator("nanobanana.history_recall", text="", icon="RECOVER_LAST")
+        op.entry_id = entry.id
+        op = ops.operator("nanobanana.history_delete", text="", icon="TRASH")
+        op.entry_id = entry.id
+    if len(found) > PAGE:
+        layout.label(text=f"{len(found) - PAGE} older results: refine the search")
+    hist = runtime.history(context)
+    cap = preferences.get(context).history_cap_mb
+    used = hist.total_bytes() / 1e6 if found else 0.0
+    if used > cap:
+        layout.operator("nanobanana.history_prune", icon="ERROR",
+                        text=f"History uses {used:.0f} MB of {cap} MB: prune…")
+
+
+def _entry(context, entry_id: str) -> Entry | None:
+    return runtime.history(context).get(entry_id)
+
+
+def image_for(entry: Entry) -> bpy.types.Image:
+    """The packed image of an entry (reused when this file already has it)."""
+    for img in bpy.data.images:
+        if img.get(apply.ENTRY_KEY) == entry.id:  # type: ignore[func-returns-value]
+            return img
+    data = entry.image_path.read_bytes()  # type: ignore[union-attr]
+    return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id)
+
+
+class NANOBANANA_OT_history_use(bpy.types.Operator):
+    """Use a saved result: load it, apply it to the selected objects, or open it for editing"""
+    bl_idname = "nanobanana.history_use"
+    bl_label = "Use Saved Result"
+    bl_options = {"REGISTER", "UNDO"}
+    entry_id: StringProperty()  # type: ignore[valid-type]
+    mode: EnumProperty(items=[("LOAD", "Load", "Load as an image"),  # type: ignore[valid-type]
+                              ("MATERIAL", "Apply", "New material on the selected objects"),
+                              ("EDIT", "Edit", "Show in the Image Editor to edit it further")],
+                       default="LOAD")
+
+    def execute(self, context):
+        entry = _entry(context, self.entry_id)
+        if entry is None or entry.image_path is None:
+            self.report({"ERROR"}, "That saved result is gone from the history folder.")
+            return {"CANCELLED"}
+        try:
+            img = image_for(entry)
+        except Exception as exc:  # noqa: BLE001 - unreadable file edited by hand
+            self.report({"ERROR"}, f"The saved image cannot be loaded ({exc}).")
+            return {"CANCELLED"}
+        if self.mode == "MATERIAL":
+            mat = apply.new_material(img.name, img)
+            n = apply.assign_material(mat, context.selected_objects or [])
+            if n == 0:
+                img.use_fake_user = True
+            self.report({"INFO"}, f"Applied to {n} object(s)")
+        else:
+            img.use_fake_user = True
+            apply.show_in_image_editors(img)
+            self.report({"INFO"}, f"Loaded {img.name}")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_recall(bpy.types.Operator):
+    """Copy this result's prompt and settings back into the panel"""
+    bl_idname = "nanobanana.history_recall"
+    bl_label = "Recall Prompt and Settings"
+    bl_options = {"REGISTER", "UNDO"}
+    entry_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context):
+        entry = _entry(context, self.entry_id)
+        if entry is None:
+            self.report({"ERROR"}, "That saved result is gone from the history folder.")
+            return {"CANCELLED"}
+        s = context.scene.nanobanana
+        s.prompt_text = None
+        s.prompt = entry.prompt
+        model = str(entry.meta.get("model") or models.DEFAULT_MODEL)
+        if model in {m.id for m in models.CATALOG}:
+            s.model = model
+        else:
+            s.model, s.custom_model = "CUSTOM", model
+        settings = entry.meta.get("settings") or {}
+        for prop in ("aspect_ratio", "image_size"):
+            value = settings.get(prop)
+            if value:
+                try:
+                    setattr(s, prop, value)
+                except TypeError:
+                    pass
+        if isinstance(settings.get("variations"), int):
+            s.variations = max(1, settings["variations"])
+        self.report({"INFO"}, "Prompt and settings recalled")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_delete(bpy.types.Operator):
+    """Delete this saved result from disk (images already in a .blend stay there)"""
+    bl_idname = "nanobanana.history_delete"
+    bl_label = "Delete Saved Result"
+    entry_id: StringProperty()  # type: ignore[valid-type]
+
+    def invoke(self, context, event):
+        return context.window_manager.invoke_confirm(self, event)
+
+    def execute(self, context):
+        ok = runtime.history(context).delete(self.entry_id)
+        invalidate()
+        if not ok:
+            self.report({"ERROR"}, "That saved result was already gone.")
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_prune(bpy.types.Operator):
+    """Delete the oldest saved results until the history fits the size limit"""
+    bl_idname = "nanobanana.history_prune"
+    bl_label = "Prune History"
+
+    def invoke(self, context, event):
+        return context.window_manager.invoke_confirm(self, event)
+
+    def execute(self, context):
+        cap = preferences.get(context).history_cap_mb * 1_000_000
+        removed = runtime.history(context).prune(cap)
+        invalidate()
+        self.report({"INFO"}, f"Deleted {len(removed)} oldest result(s)")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_refresh(bpy.types.Operator):
+    """Re-read the history folder"""
+    bl_idname = "nanobanana.history_refresh"
+    bl_label = "Refresh History"
+
+    def execute(self, context):
+        invalidate()
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
+    """Open the history folder in the file manager"""
+    bl_idname = "nanobanana.history_open_folder"
+    bl_label = "Open History Folder"
+
+    def execute(self, context):
+        root = runtime.history_root(context)
+        root.mkdir(parents=True, exist_ok=True)
+        bpy.ops.wm.path_open(filepath=str(root))
+        return {"FINISHED"}
+
+
+CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_recall, NANOBANANA_OT_history_delete,
+           NANOBANANA_OT_history_prune, NANOBANANA_OT_history_refresh, NANOBANANA_OT_history_open_folder)
+
+
+def register() -> None:
+    global _previews
+    _previews = bpy.utils.previews.new()
+
+
+def unregister() -> None:
+    global _previews
+    if _previews is not None:
+        bpy.utils.previews.remove(_previews)
+    _previews = None
+    invalidate()

@@ -1,0 +1,81 @@
+"""Issue 5 in Blender: nothing is lost. Results are in the gallery after the file is closed
+unsaved, and come back in one click; recall, delete, a hand-edited folder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bpy
+from helpers import addon_module, assert_pixels_match, runtime
+from ui_double import Layout
+
+
+def _draw_gallery():
+    layout = Layout()
+    addon_module("gallery").draw(layout, bpy.context)
+    return layout
+
+
+def _entry_for(prompt: str):
+    hist = runtime().history()
+    return next(e for e in hist.entries() if e.prompt == prompt)
+
+
+def test_result_survives_closing_unsaved_and_applies_in_one_click(fake, scene):
+    scene.nanobanana.prompt = "gallery test: rusty iron plates"
+    assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    seed = fake.generate_requests[-1].seed
+    bpy.ops.wm.read_homefile(use_empty=True)            # closed without saving
+    assert not [i for i in bpy.data.images]
+    addon_module("gallery").invalidate()
+    drawn = _draw_gallery()
+    assert "gallery test: rusty iron plates" in drawn.labels
+    entry = _entry_for("gallery test: rusty iron plates")
+    assert ("nanobanana.history_use", "entry_id", entry.id) in drawn.op_props
+    bpy.ops.mesh.primitive_plane_add()
+    plane = bpy.context.active_object
+    plane.select_set(True)
+    assert bpy.ops.nanobanana.history_use(entry_id=entry.id, mode="MATERIAL") == {"FINISHED"}
+    img = next(n for n in plane.active_material.node_tree.nodes if n.type == "TEX_IMAGE").image
+    assert img["nanobanana_entry"] == entry.id and img.packed_file is not None
+    assert_pixels_match(img, seed)
+
+
+def test_recall_puts_prompt_and_settings_back(fake, scene):
+    s = scene.nanobanana
+    s.prompt, s.model, s.aspect_ratio, s.image_size = "recall me", "gemini-3-pro-image-preview", "4:3", "2K"
+    s.result_target = "IMAGE"
+    assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    entry = _entry_for("recall me")
+    s.prompt, s.model, s.aspect_ratio = "something else", "gemini-2.5-flash-image", "AUTO"
+    assert bpy.ops.nanobanana.history_recall(entry_id=entry.id) == {"FINISHED"}
+    assert (s.prompt, s.model, s.aspect_ratio, s.image_size) == ("recall me", "gemini-3-pro-image-preview", "4:3", "2K")
+
+
+def test_delete_and_hand_edited_folder(fake, scene):
+    scene.nanobanana.prompt = "delete me"
+    scene.nanobanana.result_target = "IMAGE"
+    assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    entry = _entry_for("delete me")
+    root = Path(runtime().history_root())
+    (entry.sidecar.parent / "corrupt.json").write_text("{{{")
+    (root / "README.txt").write_text("someone's notes")
+    addon_module("gallery").invalidate()
+    assert "delete me" in _draw_gallery().labels
+    assert bpy.ops.nanobanana.history_delete(entry_id=entry.id) == {"FINISHED"}
+    assert "delete me" not in _draw_gallery().labels
+    assert not entry.sidecar.exists()
+
+
+def test_gallery_search_and_this_file_filter(fake, scene, tmp_path):
+    s = scene.nanobanana
+    s.result_target = "IMAGE"
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "filtered.blend"))
+    s = bpy.context.scene.nanobanana
+    s.prompt = "only in this file: marble"
+    assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    s.gallery_this_file = True
+    labels = _draw_gallery().labels
+    assert "only in this file: marble" in labels and "gallery test: rusty iron plates" not in labels
+    s.gallery_this_file = False
+    s.gallery_search = "MARBLE"
+    assert [t for t in _draw_gallery().labels if "marble" in t] == ["only in this file: marble"]
