@@ -62,7 +62,9 @@ def pytest_run(py: Path, label: str, paths: list[str], env: dict | None = None) 
         failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
         skipped = sum(int(s.get("skipped", 0)) for s in suites)
         if code not in (0, 5) and failed == 0:
-            failed = 1   # pytest itself failed (collection, crash)
+            print(f"[run] {label}: pytest exited with {code} although no test failed "
+                  "(crash or hang at exit?)", flush=True)
+            failed = 1   # pytest itself failed (collection, crash at exit)
         return total - failed - skipped, failed, skipped
 
 

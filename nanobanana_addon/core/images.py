@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from . import errors
 
 MAX_INPUT_SIDE = 2048          # the models work at 1K-2K; more only costs upload time
-JPEG_QUALITY = 92
+JPEG_QUALITIES = (95, 90, 85)   # tried in order until the image fits its budget
 INLINE_LIMIT = 20 * 1024 * 1024  # total inline request size accepted by the API
 PER_IMAGE_BUDGET = 2 * 1024 * 1024
 
@@ -87,16 +87,17 @@ def prepare_input(data: bytes, *, max_side: int = MAX_INPUT_SIDE,
         im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
                        Image.Resampling.LANCZOS)
     while True:
-        buf = io.BytesIO()
-        if alpha:
-            im.save(buf, "PNG", optimize=False, compress_level=6)
-            mime = "image/png"
-        else:
-            im.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
-            mime = "image/jpeg"
-        out = buf.getvalue()
-        if len(out) <= budget or max(im.size) <= 512:
-            return out, mime
+        for quality in (None,) if alpha else JPEG_QUALITIES:
+            buf = io.BytesIO()
+            if alpha:
+                im.save(buf, "PNG", compress_level=6)
+            else:   # full-resolution chroma: textures have fine colour detail
+                im.save(buf, "JPEG", quality=quality, subsampling=0, optimize=True)
+            out = buf.getvalue()
+            if len(out) <= budget:
+                return out, "image/png" if alpha else "image/jpeg"
+        if max(im.size) <= 512:
+            return out, "image/png" if alpha else "image/jpeg"
         im = im.resize((max(1, im.width * 3 // 4), max(1, im.height * 3 // 4)),
                        Image.Resampling.LANCZOS)
 

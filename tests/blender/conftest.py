@@ -9,27 +9,22 @@ from __future__ import annotations
 import glob
 import os
 import sys
-import tempfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROFILE = Path(os.environ.get("NANOBANANA_TEST_PROFILE") or tempfile.mkdtemp(prefix="nb-profile-"))
-for var, sub in (("BLENDER_USER_CONFIG", "config"), ("BLENDER_USER_SCRIPTS", "scripts"),
-                 ("BLENDER_USER_EXTENSIONS", "extensions"), ("BLENDER_USER_DATAFILES", "datafiles"),
-                 ("TMPDIR", "tmp")):
-    (PROFILE / sub).mkdir(parents=True, exist_ok=True)
-    os.environ[var] = str(PROFILE / sub)
-tempfile.tempdir = str(PROFILE / "tmp")
-for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL"):
-    os.environ.pop(var, None)
+sys.path.insert(0, str(ROOT))
+from tools.blender_session import MODULE, install, isolate, uninstall  # noqa: E402
+from tools.blender_session import enabled as module_enabled  # noqa: E402
 
+PROFILE = isolate(os.environ.get("NANOBANANA_TEST_PROFILE"))
 sys.path.insert(0, str(ROOT / "tests"))
 import bpy  # noqa: E402
 from fake_gemini import FakeGemini  # noqa: E402
 
-MODULE = "bl_ext.user_default.nanobanana"
 KEY = "test-key-5f2b9c"
 
 
@@ -43,35 +38,27 @@ def built_zip() -> str:
     return hits[-1]
 
 
-def module_enabled() -> bool:
-    return MODULE in bpy.context.preferences.addons
-
-
-def install() -> None:
-    bpy.context.preferences.system.use_online_access = True
-    bpy.ops.extensions.package_install_files(filepath=built_zip(), repo="user_default",
-                                             enable_on_install=True)
-    # The operator returns FINISHED even when the install failed: check for real.
-    assert module_enabled(), "the extension did not install/enable from the built zip"
-
-
-def uninstall() -> None:
-    repos = bpy.context.preferences.extensions.repos
-    index = next(i for i, r in enumerate(repos) if r.module == "user_default")
-    bpy.ops.extensions.package_uninstall(repo_index=index, pkg_id="nanobanana")
-
-
 HEAVY = ("google.genai", "PIL.Image", "PIL")
 _heavy_after_enable: set[str] = set()
 
 
 @pytest.fixture(scope="session")
 def addon():
-    install()
+    install(built_zip())
     _heavy_after_enable.update(m for m in HEAVY if m in sys.modules)
     yield sys.modules[MODULE]
     if module_enabled():
         uninstall()
+    _join_worker_threads()
+
+
+def _join_worker_threads(timeout: float = 10.0) -> None:
+    """Let abandoned HTTP threads (cancelled jobs) end before the interpreter does:
+    a daemon thread still running while embedded Blender shuts down can crash it."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and thread.name.startswith("nanobanana"):
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,341 @@
+"""The benchmark body; runs under a PyPI-bpy Python (started by bench/run.py).
+
+Measures P1-P6 of the benchmark issue side by side in one process and prints medians and
+ratios. Each figure is compared only with a baseline measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from tools.blender_session import MODULE, install, isolate, uninstall  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--zip", required=True)
+ap.add_argument("--profile", required=True)
+ap.add_argument("--repeats", type=int, default=7)
+ap.add_argument("--latency", type=float, default=2.0)
+ap.add_argument("--jobs", type=int, default=100)
+ap.add_argument("--out", required=True)
+ap.add_argument("--blender", default="")
+ap.add_argument("--smoke", action="store_true")
+ARGS = ap.parse_args()
+PROFILE = isolate(ARGS.profile)
+
+import bpy  # noqa: E402, I001 - bpy first: it provides addon_utils
+import addon_utils  # noqa: E402
+import numpy as np  # noqa: E402
+from fake_gemini import FakeGemini  # noqa: E402
+
+KEY = "bench-key"
+FLASH, PRO = "gemini-2.5-flash-image", "gemini-3-pro-image-preview"
+now = time.perf_counter
+med = statistics.median
+ROWS: list[dict] = []
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def mod(name: str):
+    return sys.modules[f"{MODULE}.blender.{name}"]
+
+
+def settings(**kw):
+    s = bpy.context.scene.nanobanana
+    for k, v in kw.items():
+        setattr(s, k, v)
+    return s
+
+
+def drop_results() -> None:
+    for img in [i for i in bpy.data.images if "nanobanana_entry" in i.keys() or i.name.startswith("bare")]:
+        bpy.data.images.remove(img)
+
+
+def row(pid: str, what: str, figure: str, target: str, met: bool | None, data: dict) -> None:
+    ROWS.append({"id": pid, "what": what, "figure": figure, "target": target, "met": bool(met), **data})
+    print(f"[bench] {pid}: {figure}", flush=True)
+
+
+# ------------------------------------------------------------------ P3: enabling
+t0 = now()
+install(ARGS.zip)
+t_install = now() - t0
+heavy_after_install = sorted(m for m in ("google.genai", "PIL", "httpx") if m in sys.modules)
+import importlib  # noqa: E402
+
+cold, warm, machinery = [], [], []
+for _ in range(max(3, ARGS.repeats)):
+    addon_utils.disable(MODULE, default_set=True)
+    for name in [m for m in sys.modules if m == MODULE or m.startswith(MODULE + ".")]:
+        del sys.modules[name]
+    t0 = now()
+    module = importlib.import_module(MODULE)   # what Blender start-up pays: import + register
+    module.register()
+    cold.append(now() - t0)
+    module.unregister()
+    t0 = now()
+    module.register()
+    warm.append(now() - t0)
+    module.unregister()
+    t0 = now()
+    addon_utils.enable(MODULE, default_set=True)   # Blender's extension machinery + ours
+    machinery.append(now() - t0)
+heavy_after_cycles = sorted(m for m in ("google.genai", "PIL", "httpx") if m in sys.modules)
+row("P3", "enable the add-on: import + register()",
+    f"{ms(med(cold))} ms cold import+register ({ms(med(warm))} ms register alone); "
+    f"heavy modules imported: {', '.join(heavy_after_cycles) or 'none'}",
+    "<= 20 ms, no google-genai/Pillow", med(cold) <= 0.020 and not heavy_after_cycles,
+    {"import_register_ms": ms(med(cold)), "register_ms": ms(med(warm)),
+     "addon_utils_enable_ms": ms(med(machinery)), "install_ms": ms(t_install),
+     "heavy_after_install": heavy_after_install, "heavy_after_enable_cycles": heavy_after_cycles,
+     "note": "addon_utils.enable also runs Blender's own extension wheel sync"})
+
+fake = FakeGemini(api_key=KEY)
+prefs = bpy.context.preferences.addons[MODULE].preferences
+prefs.api_key, prefs.base_url, prefs.timeout_s = KEY, fake.url, 120.0
+bpy.context.preferences.system.use_online_access = True
+bpy.ops.wm.read_homefile(use_empty=True)
+settings(prompt="bench: weathered stone", result_target="IMAGE", aspect_ratio="1:1")
+ops, pump, runtime = mod("operators"), mod("pump"), mod("runtime")
+
+
+# ------------------------------------------------------------------ P1: main-thread time
+def decode_floor(data: bytes) -> float:
+    t0 = now()
+    img = bpy.data.images.new("floor", 8, 8)
+    img.pack(data=data, data_len=len(data))
+    img.source = "FILE"
+    _ = img.size[0]
+    t = now() - t0
+    bpy.data.images.remove(img)
+    return t
+
+
+p1 = {}
+for size in (("1K",) if ARGS.smoke else ("1K", "2K", "4K")):
+    settings(model=PRO, image_size=size)
+    main, floor = [], []
+    for _ in range(ARGS.repeats):
+        t0 = now()
+        request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+        job = pump.submit(bpy.context, request, target)
+        t_submit = now() - t0
+        job.done_event.wait(120)
+        t0 = now()
+        for j in runtime.STATE.jobs.drain():
+            pump.apply_job(j)
+        t_apply = now() - t0
+        data = job.result.results[0].images[0].data
+        main.append(t_submit + t_apply)
+        floor.append(decode_floor(data))
+        drop_results()
+    p1[size] = {"main_ms": ms(med(main)), "decode_floor_ms": ms(med(floor)),
+                "overhead_ms": ms(med(main) - med(floor))}
+worst = max(v["overhead_ms"] for v in p1.values())
+row("P1", "main-thread time per job (execute + apply)",
+    "; ".join(f"{k}: {v['main_ms']} ms vs decode {v['decode_floor_ms']} ms" for k, v in p1.items()),
+    "<= 10 ms + one decode", worst <= 10.0, {"sizes": p1})
+
+
+# ------------------------------------------------------------------ P2: end-to-end overhead
+def bare_script() -> float:
+    """The Gemini docs' snippet, made Blender-side: SDK call, write PNG, images.load."""
+    from google import genai
+    from google.genai import types
+    t0 = now()
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=fake.url))
+    response = client.models.generate_content(
+        model=FLASH, contents=["bench: weathered stone"],
+        config=types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"],
+                                           image_config=types.ImageConfig(aspect_ratio="1:1")))
+    path = os.path.join(os.environ["TMPDIR"], "bare.png")
+    for part in response.candidates[0].content.parts:
+        if part.inline_data is not None:
+            with open(path, "wb") as fh:
+                fh.write(part.inline_data.data)
+    img = bpy.data.images.load(path)
+    img.name = "bare"
+    _ = img.size[0]
+    t = now() - t0
+    client.close()
+    return t
+
+
+def ours() -> float:
+    t0 = now()
+    assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    return now() - t0
+
+
+settings(model=FLASH)
+fake.latency = 0.0
+a, b = [], []
+bare_script(), ours()        # warm both paths (imports, connection setup)
+drop_results()
+for _ in range(ARGS.repeats * 2):
+    a.append(ours())
+    b.append(bare_script())
+    drop_results()
+ratio = med(a) / med(b)
+row("P2", "end-to-end vs bare docs script (0 latency)",
+    f"ours {ms(med(a))} ms vs bare {ms(med(b))} ms: ratio {ratio:.3f}", "<= 1.05", ratio <= 1.05,
+    {"ours_ms": ms(med(a)), "bare_ms": ms(med(b)), "ratio": round(ratio, 3),
+     "note": "ours also re-encodes nothing, writes history (image + sidecar) and packs the image"})
+
+# ------------------------------------------------------------------ P4: variations
+lat = 0.2 if ARGS.smoke else ARGS.latency
+fake.latency = lat
+one, four = [], []
+for _ in range(max(1, ARGS.repeats // 2)):
+    settings(variations=1)
+    one.append(ours())
+    settings(variations=4)
+    four.append(ours())
+    drop_results()
+settings(variations=1)
+ratio4 = med(four) / med(one)
+row("P4", f"4 variations vs 1 at {lat:g} s latency",
+    f"1: {ms(med(one))} ms, 4: {ms(med(four))} ms: ratio {ratio4:.3f}", "<= 1.15", ratio4 <= 1.15,
+    {"one_ms": ms(med(one)), "four_ms": ms(med(four)), "ratio": round(ratio4, 3), "latency_s": lat})
+fake.latency = 0.0
+
+
+# ------------------------------------------------------------------ P5: upload size
+def photo_like(w: int, h: int) -> bytes:
+    """A texture with photo-like statistics: smooth structure plus fine grain."""
+    from PIL import Image
+    rng = np.random.default_rng(7)
+    coarse = Image.fromarray(rng.integers(0, 255, (h // 64, w // 64, 3), dtype=np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
+    arr = np.asarray(coarse, dtype=np.int16) + rng.integers(-12, 12, (h, w, 3), dtype=np.int16)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def sent_bytes() -> bytes:
+    body = fake.generate_requests[-1].body
+    parts = [p for c in body["contents"] for p in c["parts"] if "inlineData" in p]
+    data = parts[0]["inlineData"]["data"].replace("-", "+").replace("_", "/")
+    import base64
+    return base64.b64decode(data + "=" * (-len(data) % 4))
+
+
+def psnr(raw: bytes, sent: bytes) -> float:
+    from PIL import Image
+    s = Image.open(io.BytesIO(sent)).convert("RGB")
+    r = Image.open(io.BytesIO(raw)).convert("RGB").resize(s.size, Image.Resampling.LANCZOS)
+    err = np.mean((np.asarray(r, dtype=np.float64) - np.asarray(s, dtype=np.float64)) ** 2)
+    return float("inf") if err == 0 else 10 * np.log10(255 ** 2 / err)
+
+
+side = 1024 if ARGS.smoke else 4096
+raw_tex = photo_like(side, side)
+bpy.ops.mesh.primitive_cube_add()
+cube = bpy.context.active_object
+mat = bpy.data.materials.new("BenchMat")
+if bpy.app.version < (5, 0, 0):
+    mat.use_nodes = True
+cube.data.materials.append(mat)
+tex_img = bpy.data.images.new("tex4k", 8, 8)
+tex_img.pack(data=raw_tex, data_len=len(raw_tex))
+tex_img.source = "FILE"
+node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+node.image = tex_img
+mat.node_tree.nodes.active = node
+settings(prompt="bench: add moss")
+assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+sent_tex = sent_bytes()
+cam = bpy.data.objects.new("Cam", bpy.data.cameras.new("Cam"))
+bpy.context.scene.collection.objects.link(cam)
+cam.location, cam.rotation_euler = (6, -6, 4), (1.1, 0, 0.785)
+bpy.context.scene.camera = cam
+r = bpy.context.scene.render
+r.resolution_x, r.resolution_y, r.resolution_percentage = (480, 270, 100) if ARGS.smoke else (1920, 1080, 100)
+raw_render = mod("capture").camera_render(bpy.context)
+assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
+sent_render = sent_bytes()
+p5 = {"texture": {"raw_png_bytes": len(raw_tex), "sent_bytes": len(sent_tex),
+                  "psnr_db_at_sent_size": round(psnr(raw_tex, sent_tex), 1), "side": side},
+      "render": {"raw_png_bytes": len(raw_render), "sent_bytes": len(sent_render),
+                 "psnr_db_at_sent_size": round(psnr(raw_render, sent_render), 1)}}
+row("P5", f"upload bytes: {side}² texture, {r.resolution_x}x{r.resolution_y} render",
+    f"texture {len(raw_tex) / 1e6:.2f} MB -> {len(sent_tex) / 1e6:.2f} MB "
+    f"({p5['texture']['psnr_db_at_sent_size']} dB); render {len(raw_render) / 1e6:.2f} MB -> "
+    f"{len(sent_render) / 1e6:.2f} MB ({p5['render']['psnr_db_at_sent_size']} dB)",
+    "<= 2 MB per image, no visible loss (PSNR >= 40 dB)",
+    len(sent_tex) <= 2e6 and len(sent_render) <= 2e6
+    and min(p5["texture"]["psnr_db_at_sent_size"], p5["render"]["psnr_db_at_sent_size"]) >= 40, p5)
+drop_results()
+
+
+# ------------------------------------------------------------------ P6: 100 jobs
+def census() -> dict:
+    tmp_files = sum(len(f) for _, _, f in os.walk(os.environ["TMPDIR"]))
+    socks = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            socks += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    with open("/proc/self/statm") as fh:
+        rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    return {"images": len(bpy.data.images), "materials": len(bpy.data.materials),
+            "tmp_files": tmp_files, "threads": threading.active_count(), "sockets": socks, "rss": rss}
+
+
+import gc  # noqa: E402
+import tracemalloc  # noqa: E402
+
+settings(prompt="bench: many", model=FLASH, variations=1)
+ours()
+drop_results()
+gc.collect()
+before = census()
+tracemalloc.start()
+heap0 = tracemalloc.get_traced_memory()[0]
+for _ in range(5 if ARGS.smoke else ARGS.jobs):
+    ours()
+    drop_results()          # the artist keeps nothing: anything left over is a leak
+gc.collect()
+time.sleep(0.3)
+heap1 = tracemalloc.get_traced_memory()[0]
+tracemalloc.stop()
+after = census()
+n_jobs = 5 if ARGS.smoke else ARGS.jobs
+same = all(before[k] == after[k] for k in ("images", "materials", "tmp_files", "threads", "sockets"))
+row("P6", f"{n_jobs} consecutive jobs",
+    f"images {before['images']}->{after['images']}, materials {before['materials']}->{after['materials']}, "
+    f"temp files {before['tmp_files']}->{after['tmp_files']}, threads {before['threads']}->{after['threads']}, "
+    f"sockets {before['sockets']}->{after['sockets']}; Python heap +{(heap1 - heap0) / 1e6:.2f} MB, "
+    f"RSS +{(after['rss'] - before['rss']) / 1e6:.1f} MB", "all equal; small heap growth", same,
+    {"before": before, "after": after, "python_heap_growth_bytes": heap1 - heap0, "jobs": n_jobs})
+
+fake.close()
+uninstall()
+
+# ------------------------------------------------------------------ report
+machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+report = {"blender": bpy.app.version_string, "machine": machine, "repeats": ARGS.repeats, "smoke": ARGS.smoke,
+          "date": time.strftime("%Y-%m-%d"), "rows": ROWS}
+Path(ARGS.out).parent.mkdir(parents=True, exist_ok=True)
+Path(ARGS.out).write_text(json.dumps(report, indent=1, default=float))
+print(f"\nNano Banana benchmark — Blender {bpy.app.version_string}, {machine}, "
+      f"median of {ARGS.repeats}{' (smoke)' if ARGS.smoke else ''}\n")
+print("| id | measure | figure | target | met |")
+print("|---|---|---|---|---|")
+for r_ in ROWS:
+    print(f"| {r_['id']} | {r_['what']} | {r_['figure']} | {r_['target']} | {'yes' if r_['met'] else 'no'} |")
+print(f"\nJSON: {ARGS.out}")

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Benchmark command: `python3 bench/run.py [--blender 4.5.15] [--repeats 7] [--smoke]`.
+
+Runs bench/in_blender.py inside a real headless Blender (cached PyPI bpy venv) with an
+isolated profile, on the built linux-x64 zip, against the fake Gemini server. Prints a
+table of medians and ratios measured side by side in one process, and writes JSON to
+bench/results/latest.json. Never fails on timing: figures, not tests.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tools.bpy_env import BLENDER_VERSIONS, ensure_bpy  # noqa: E402
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--blender", default="4.5.15", choices=BLENDER_VERSIONS)
+    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--latency", type=float, default=2.0, help="server latency for P4 (s)")
+    ap.add_argument("--jobs", type=int, default=100, help="consecutive jobs for P6")
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes and counts (keeps the code working in CI)")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = ap.parse_args()
+    zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
+    if not zips:
+        if subprocess.run([sys.executable, str(ROOT / "build.py"), "--platform", "linux-x64"]).returncode:
+            return 1
+        zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
+    py = ensure_bpy(args.blender)
+    with tempfile.TemporaryDirectory(prefix="nb-bench-") as profile:
+        cmd = [str(py), str(ROOT / "bench" / "in_blender.py"), "--zip", str(zips[-1]),
+               "--profile", profile, "--repeats", str(args.repeats), "--latency", str(args.latency),
+               "--jobs", str(args.jobs), "--out", args.out, "--blender", args.blender]
+        if args.smoke:
+            cmd.append("--smoke")
+        return subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
