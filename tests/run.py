@@ -75,6 +75,7 @@ def main() -> int:
     ap.add_argument("--skip-build", action="store_true", help="use the zips already in dist/")
     ap.add_argument("--no-blender", action="store_true", help="skip the real-Blender suite")
     ap.add_argument("--no-static", action="store_true", help="skip ruff and mypy")
+    ap.add_argument("--no-bench", action="store_true", help="skip the benchmark smoke run")
     args = ap.parse_args()
     started = time.monotonic()
     passed = failed = skipped = 0
@@ -109,6 +110,16 @@ def main() -> int:
                 p, f, s = pytest_run(bpy_py, f"real Blender {version} (PyPI bpy) on {zips[-1].name}",
                                      ["tests/blender"], env)
             passed, failed, skipped = passed + p, failed + f, skipped + s
+
+    if not args.no_blender and not args.no_bench:
+        print("\n=== benchmark smoke run (figures are not checked) ===", flush=True)
+        bench = [sys.executable, "bench/run.py", "--smoke", "--repeats", "1",
+                 "--blender", (args.blender or [BLENDER_VERSIONS[1]])[0],
+                 "--out", str(Path(tempfile.gettempdir()) / "nanobanana-bench-smoke.json")]
+        if sh(bench) == 0:
+            passed += 1
+        else:
+            failed += 1
 
     print(f"\n[run] finished in {time.monotonic() - started:.0f} s")
     line = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")

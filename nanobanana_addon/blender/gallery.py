@@ -6,13 +6,17 @@ The folder listing is cached and refreshed when a job lands or an action changes
 drawing the panel never rescans the disk."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 import bpy.utils.previews
 from bpy.props import EnumProperty, StringProperty
 
 from ..core import models
-from ..core.history import Entry
 from . import apply, preferences, runtime
+
+if TYPE_CHECKING:
+    from ..core.history import Entry
 
 PAGE = 8
 _previews = None

@@ -11,7 +11,8 @@ from __future__ import annotations
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ..core import client, errors, images, models
+from ..core import errors, images, models
+from ..core.keys import resolve_api_key
 from ..core.request import GenerationRequest, InputImage
 from . import capture, preferences, pump, runtime
 
@@ -20,7 +21,7 @@ def blocked_reason(context) -> str:
     if not bpy.app.online_access:
         return "Online access is disabled (Preferences > System > Network)"
     prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
         return "No Gemini API key (Preferences > Add-ons > Nano Banana)"
     return ""
 
@@ -29,7 +30,7 @@ def _check_ready(context) -> None:
     if not bpy.app.online_access:
         raise errors.offline()
     prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
         raise errors.missing_key()
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-from ..core import client, errors, models
+from ..core import errors, models
+from ..core.keys import resolve_api_key
 from . import gallery, preferences, runtime
 
 CATEGORY = "Nano Banana"
@@ -23,7 +24,7 @@ def state_line(layout, context) -> bool:
         box.operator("nanobanana.enable_online_access", icon="URL")
         return False
     prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not client.resolve_api_key(prefs.api_key):
+    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
         box = layout.box()
         box.label(text="No Gemini API key", icon="ERROR")
         box.operator("nanobanana.open_preferences", text="Add API Key", icon="PREFERENCES")

@@ -6,13 +6,18 @@ Results for a file that was closed meanwhile are not applied (they are in histor
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 from bpy.app.handlers import persistent
 
-from ..core import errors, models, pipeline
-from ..core.client import ClientConfig
+from ..core import errors, models
 from ..core.jobs import Job
-from ..core.request import GenerationRequest
+
+if TYPE_CHECKING:   # the worker-side modules load on the first job, not at start-up
+    from ..core.client import ClientConfig
+    from ..core.pipeline import Outcome
+    from ..core.request import GenerationRequest
 from . import apply, gallery, preferences, runtime
 
 INTERVAL_BUSY = 0.2
@@ -20,6 +25,7 @@ INTERVAL_IDLE = 1.0
 
 
 def client_config(context) -> ClientConfig:
+    from ..core.client import ClientConfig
     prefs = preferences.get(context)
     return ClientConfig(api_key=prefs.api_key or None, base_url=prefs.base_url.strip() or None,
                         timeout_s=prefs.timeout_s,
@@ -35,6 +41,7 @@ def submit(context, request: GenerationRequest, target: dict) -> Job:
               expected_s=info.expected_seconds(size),
               payload={"target": target, "file_token": runtime.STATE.file_token,
                        "scene": context.scene.name})
+    from ..core import pipeline
     config = client_config(context)
     hist = runtime.history(context)
     blend = bpy.data.filepath
@@ -68,7 +75,7 @@ def _apply(job: Job) -> tuple[str, str]:
         return "INFO", "Cancelled. Nothing was changed."
     if job.state == "failed":
         return "ERROR", str(job.error)
-    outcome: pipeline.Outcome = job.result
+    outcome: Outcome = job.result
     if job.payload["file_token"] != runtime.STATE.file_token:
         return "WARNING", (f"A {label} result finished after its file was closed; it was not "
                            "added to this file. Find it in the Nano Banana history.")
@@ -111,7 +118,7 @@ def _apply(job: Job) -> tuple[str, str]:
     return level, ". ".join(parts)
 
 
-def _wire(created: list, target: dict, outcome: pipeline.Outcome) -> None:
+def _wire(created: list, target: dict, outcome: Outcome) -> None:
     img = created[0]
     if target.get("material") and target.get("node"):
         mat = bpy.data.materials.get(target["material"])

@@ -8,9 +8,7 @@ from pathlib import Path
 
 import bpy
 
-from ..core import history as core_history
 from ..core.jobs import JobManager
-from ..core.request import Turn
 from . import preferences
 
 
@@ -27,7 +25,7 @@ class Runtime:
     jobs: JobManager = field(default_factory=JobManager)
     file_token: int = 0
     status: Status = field(default_factory=Status)
-    last_turns: list[Turn] = field(default_factory=list)
+    last_turns: list = field(default_factory=list)   # core.request.Turn
     last_model: str = ""
     last_image: str = ""          # name of the last image made (refine target)
     last_target: dict = field(default_factory=dict)   # where the last result went
@@ -59,5 +57,6 @@ def history_root(context=None) -> Path:
     return user_folder() / "history"
 
 
-def history(context=None) -> core_history.History:
-    return core_history.History(history_root(context))
+def history(context=None):
+    from ..core.history import History  # imported on first use, not at start-up
+    return History(history_root(context))

@@ -23,20 +23,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from . import errors, images, models
+from .keys import resolve_api_key
 from .request import GenerationRequest, GenerationResult, OutputImage, Part, Turn, Usage
 
-KEY_ENV_VARS = ("GOOGLE_API_KEY", "GEMINI_API_KEY")   # the SDK's own order
 BASE_URL_ENV = "GOOGLE_GEMINI_BASE_URL"
-
-
-def resolve_api_key(explicit: str | None) -> str | None:
-    if explicit and explicit.strip():
-        return explicit.strip()
-    for var in KEY_ENV_VARS:
-        val = os.environ.get(var, "").strip()
-        if val:
-            return val
-    return None
 
 
 @dataclass(frozen=True)
@@ -262,7 +252,8 @@ class GeminiClient:
             if blob is not None and (blob.mime_type or "").startswith("image/"):
                 if not blob.data:
                     raise errors.malformed("empty image data")
-                w, h, mime = images.verify(blob.data)
+                # Header only: Blender's own decode on the main thread is the full check.
+                w, h, mime = images.probe(blob.data)
                 outputs.append(OutputImage(blob.data, mime, w, h))
             elif p.text:
                 texts.append(p.text)

@@ -48,18 +48,6 @@ def probe(data: bytes) -> tuple[int, int, str]:
         raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
 
 
-def verify(data: bytes) -> tuple[int, int, str]:
-    """Like probe() but also checks the whole stream decodes (truncation, bad CRC)."""
-    Image = _pil()
-    w, h, mime = probe(data)
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.verify()
-    except Exception as exc:  # noqa: BLE001
-        raise errors.malformed(f"image data is damaged: {type(exc).__name__}") from None
-    return w, h, mime
-
-
 def _has_alpha(im) -> bool:
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         alpha = im.convert("RGBA").getchannel("A")

@@ -281,3 +281,61 @@ def test_result_for_a_closed_file_goes_to_history_only(fake, scene):
     assert status().level == "WARNING" and "history" in status().text
     entry_ids = {s["id"] for s in history_sidecars() if s.get("image_file")}
     assert job.result.entries[0].id in entry_ids
+
+
+def test_job_list_shows_running_jobs_with_progress_and_cancel(fake, scene):
+    from ui_double import Layout
+    fake.latency = 1.5
+    pump, ops, panels = addon_module("pump"), addon_module("operators"), addon_module("panels")
+    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    time.sleep(0.3)
+    layout = Layout()
+    panels.draw_main(layout, bpy.context)
+    assert any(t.startswith("Nano Banana · ") and t.endswith(" s") for t in layout.labels)
+    ((factor, text),) = layout.progress_bars
+    assert 0.0 < factor < 0.95 and text == "a weathered stone wall"
+    assert ("nanobanana.cancel", "job_id", job.id) in layout.op_props
+    assert wait_until(lambda: job.state == "done", 10)
+    for j in runtime().STATE.jobs.drain():
+        pump.apply_job(j)
+    layout = Layout()
+    panels.draw_main(layout, bpy.context)
+    assert layout.progress_bars == []
+    assert any("1 image from Nano Banana" in t for t in layout.labels)
+
+
+def test_long_prompt_from_a_text_datablock(fake, scene):
+    text = bpy.data.texts.new("prompt")
+    text.write("A seamless tileable texture of old oak planks,\nwith deep grain and nail holes.")
+    scene.nanobanana.prompt_text = text
+    assert generate(result_target="IMAGE") == {"FINISHED"}
+    sent = user_parts(fake.generate_requests[-1])[0]["text"]
+    assert sent == "A seamless tileable texture of old oak planks,\nwith deep grain and nail holes."
+
+
+def test_history_next_to_the_saved_blend_when_chosen(fake, scene, tmp_path):
+    from tools.blender_session import MODULE
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    bpy.ops.wm.save_as_mainfile(filepath=str(tmp_path / "shot.blend"))
+    prefs.history_location = "BLEND"
+    try:
+        assert generate(result_target="IMAGE") == {"FINISHED"}
+    finally:
+        prefs.history_location = "USER"
+    saved = list((tmp_path / "nanobanana_history").glob("*/*.png"))
+    assert len(saved) == 1
+    sidecar = saved[0].with_suffix(".json").read_text()
+    assert str(tmp_path / "shot.blend") in sidecar
+
+
+def test_truncated_image_is_caught_by_blenders_decode_and_nothing_is_left(fake, scene):
+    import base64 as b64mod
+
+    from fake_gemini.responses import pattern_png
+    broken = pattern_png(5, 256, 256)[:3000]           # a valid header, then cut short
+    fake.script(R.custom(200, {"candidates": [{"content": {"role": "model", "parts": [
+        {"inlineData": {"mimeType": "image/png", "data": b64mod.b64encode(broken).decode()}}]},
+        "finishReason": "STOP", "index": 0}], "modelVersion": "gemini-2.5-flash-image"}))
+    before = len(bpy.data.images)
+    expect_error(generate, "could not be read")
+    assert len(bpy.data.images) == before

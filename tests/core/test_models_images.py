@@ -74,10 +74,10 @@ def test_prepare_input_rejects_garbage_clearly():
         images.prepare_input(b"not an image at all")
 
 
-def test_probe_reads_header_and_verify_catches_truncation():
+def test_probe_reads_header_and_total_size_is_checked():
     data = png(50, 20)
     assert images.probe(data) == (50, 20, "image/png")
     with pytest.raises(errors.MalformedResponse):
-        images.verify(data[: len(data) // 2])
+        images.probe(b"GIF87a-but-not-really")
     with pytest.raises(errors.InputTooLarge):
         images.check_total([15_000_000, 6_000_000])
