@@ -8,13 +8,19 @@ through so scripts get the report instead of a poll exception.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ..core import errors, images, models
 from ..core.keys import resolve_api_key
-from ..core.request import GenerationRequest, InputImage
-from . import capture, preferences, pump, runtime
+from . import preferences, pump, runtime
+
+if TYPE_CHECKING:
+    from ..core.request import GenerationRequest, InputImage
+
+# Loaded on first use, not when Blender starts (see bench P3): .capture, ..core.request.
 
 
 def blocked_reason(context) -> str:
@@ -48,6 +54,8 @@ def _aspect(settings, width: int = 0, height: int = 0) -> str | None:
 
 
 def _references(settings, limit: int) -> list[InputImage]:
+    from ..core.request import InputImage
+    from . import capture
     refs: list[InputImage] = []
     for item in settings.references:
         if item.image is not None:
@@ -108,6 +116,7 @@ class _Submit:
     @classmethod
     def base_request(cls, context, images_in: list[InputImage], width: int = 0,
                      height: int = 0) -> GenerationRequest:
+        from ..core.request import GenerationRequest
         s = _settings(context)
         info = models.lookup(s.model_id)
         refs = _references(s, info.max_reference_images - len(images_in))
@@ -142,6 +151,8 @@ class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
+        from ..core.request import InputImage
+        from . import capture
         s = _settings(context)
         space = getattr(context, "space_data", None)
         use_viewport = (s.render_source == "VIEWPORT" and not bpy.app.background
@@ -160,6 +171,8 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
+        from ..core.request import InputImage
+        from . import capture
         img, mat, node = capture.active_texture(context)
         data, mime = capture.image_bytes(img)
         w, h = img.size

@@ -16,6 +16,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+REAL_TMP = Path(os.environ.get("TMPDIR") or "/tmp")
+HOME_CONFIG = Path.home() / ".config" / "blender"
+
+
+def _outside_snapshot() -> set[str]:
+    """Names in the places Blender would write to if it were not isolated."""
+    names = {f"tmp/{n}" for n in os.listdir(REAL_TMP)}
+    if HOME_CONFIG.exists():
+        names |= {f"config/{p.relative_to(HOME_CONFIG)}" for p in HOME_CONFIG.rglob("*")}
+    return names
+
+
+OUTSIDE_BEFORE = _outside_snapshot()
 sys.path.insert(0, str(ROOT))
 from tools.blender_session import MODULE, install, isolate, uninstall  # noqa: E402
 from tools.blender_session import enabled as module_enabled  # noqa: E402

@@ -53,6 +53,7 @@ def test_generate_makes_packed_image_and_material(fake, scene):
     bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
     assert bsdf.inputs["Base Color"].links[0].from_node == tex
     assert status().level == "INFO" and "1 image from Nano Banana" in status().text
+    assert scene.nanobanana.file_cost_usd == pytest.approx(0.039, abs=0.01)
     sidecar = next(s for s in history_sidecars() if s["id"] == img["nanobanana_entry"])
     assert sidecar["prompt"] == "a weathered stone wall" and sidecar["cost_usd"] == pytest.approx(0.039, abs=0.01)
 
@@ -233,6 +234,13 @@ def test_failures_surface_as_error_and_leave_nothing(fake, scene, behaviour, wor
     expect_error(generate, words)
     assert status().level == "ERROR" and words in status().text, status().text
     assert status().fix == fix
+    from ui_double import Layout
+    drawn = Layout()
+    addon_module("panels").draw_main(drawn, bpy.context)
+    assert words in " ".join(drawn.labels)                 # the message is in the panel
+    fix_ops = {"OPEN_PREFERENCES": "nanobanana.open_preferences", "SWITCH_MODEL": "nanobanana.switch_model"}
+    if fix:
+        assert fix_ops[fix] in drawn.operators              # with its fix button
     assert KEY not in status().text
     assert (len(bpy.data.images), len(bpy.data.materials)) == (images_before, mats_before)
 
@@ -339,3 +347,29 @@ def test_truncated_image_is_caught_by_blenders_decode_and_nothing_is_left(fake, 
     before = len(bpy.data.images)
     expect_error(generate, "could not be read")
     assert len(bpy.data.images) == before
+
+
+def test_poll_reason_names_what_is_missing(addon, monkeypatch):
+    from conftest import MODULE
+    ops = addon_module("operators")
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    saved, prefs.api_key = prefs.api_key, ""
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    bpy.context.preferences.system.use_online_access = False
+    assert "Online access is disabled" in ops.blocked_reason(bpy.context)
+    bpy.context.preferences.system.use_online_access = True
+    assert "No Gemini API key" in ops.blocked_reason(bpy.context)
+    monkeypatch.setenv("GOOGLE_API_KEY", "env-key")
+    assert ops.blocked_reason(bpy.context) == ""
+    prefs.api_key = saved
+
+
+def test_switch_model_fix_after_a_retired_model(fake, scene):
+    s = scene.nanobanana
+    s.model, s.custom_model = "CUSTOM", "gemini-2.5-flash-image-preview"
+    expect_error(generate, "Switch to Nano Banana (gemini-2.5-flash-image)")
+    assert status().suggested_model == "gemini-2.5-flash-image"
+    assert bpy.ops.nanobanana.switch_model(model=status().suggested_model) == {"FINISHED"}
+    assert s.model == "gemini-2.5-flash-image"
+    assert generate(result_target="IMAGE") == {"FINISHED"}

@@ -1,6 +1,7 @@
 """Running the whole fault matrix leaves no thread and no socket behind."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -25,7 +26,8 @@ def _sockets() -> int:
     return n
 
 
-def test_fault_matrix_leaves_no_thread_or_socket():
+def test_fault_matrix_leaves_no_thread_or_socket(caplog):
+    caplog.set_level(logging.DEBUG)
     threads_before = {t.ident for t in threading.enumerate()}
     sockets_before = _sockets()
     behaviours = [R.image(), R.api_key_invalid(), R.quota("0.05s"), R.server_error(503), R.blocked(),
@@ -51,4 +53,6 @@ def test_fault_matrix_leaves_no_thread_or_socket():
             break
         time.sleep(0.05)
     assert [t.name for t in extra] == []
+    assert caplog.records, "expected the SDK/httpx debug logs to be captured"
+    assert KEY not in caplog.text
     assert _sockets() <= sockets_before
