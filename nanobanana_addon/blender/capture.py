@@ -12,24 +12,26 @@ import bpy
 
 from ..core import errors
 
+RENDER_PREFIX = "nb-render-"   # camera renders live in the temp dir only while they are read
+
 
 def image_bytes(img: bpy.types.Image) -> tuple[bytes, str]:
     """Encoded bytes of an image datablock (as stored, no re-encode when possible)."""
     if img.packed_file is not None:
         data = bytes(img.packed_file.data)  # type: ignore[arg-type]  # stub says str
-        return data, _mime_of(img.filepath or img.name, img.file_format)
+        return data, mime_of(img.filepath or img.name, img.file_format)
     if img.source == "FILE" and img.filepath:
         path = bpy.path.abspath(img.filepath, library=img.library)
         if os.path.isfile(path):
             with open(path, "rb") as fh:
-                return fh.read(), _mime_of(path, img.file_format)
+                return fh.read(), mime_of(path, img.file_format)
     if img.size[0] and img.size[1] and img.has_data or img.source == "GENERATED":
         return pixels_png(img), "image/png"
     raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
                               "Reload or replace it and try again.")
 
 
-def _mime_of(path: str, file_format: str) -> str:
+def mime_of(path: str, file_format: str) -> str:
     ext = os.path.splitext(path)[1].lower()
     return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
             ".png": "image/png"}.get(ext, {"JPEG": "image/jpeg", "WEBP": "image/webp"}
@@ -80,7 +82,7 @@ def camera_render(context, max_side: int = 2048) -> bytes:
     pct = r.resolution_percentage
     if max(w, h) > max_side:
         pct = max(1, int(pct * max_side / max(w, h)))
-    fd, path = tempfile.mkstemp(prefix="nanobanana-", suffix=".png")
+    fd, path = tempfile.mkstemp(prefix=RENDER_PREFIX, suffix=".png")
     os.close(fd)
     try:
         r.engine = "BLENDER_WORKBENCH"

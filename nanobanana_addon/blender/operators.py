@@ -15,7 +15,7 @@ from bpy.props import IntProperty, StringProperty
 
 from ..core import errors, images, models
 from ..core.keys import resolve_api_key
-from . import preferences, pump, runtime
+from . import preferences, properties, pump, runtime
 
 if TYPE_CHECKING:
     from ..core.request import GenerationRequest, InputImage
@@ -23,21 +23,19 @@ if TYPE_CHECKING:
 # Loaded on first use, not when Blender starts (see bench P3): .capture, ..core.request.
 
 
+def readiness(context) -> errors.NanoBananaError | None:
+    """What stops any request right now (online access, key), or None. Cheap: poll/draw."""
+    if not bpy.app.online_access:
+        return errors.offline()
+    prefs = preferences.get(context)
+    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
+        return errors.missing_key()
+    return None
+
+
 def blocked_reason(context) -> str:
-    if not bpy.app.online_access:
-        return "Online access is disabled (Preferences > System > Network)"
-    prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
-        return "No Gemini API key (Preferences > Add-ons > Nano Banana)"
-    return ""
-
-
-def _check_ready(context) -> None:
-    if not bpy.app.online_access:
-        raise errors.offline()
-    prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
-        raise errors.missing_key()
+    err = readiness(context)
+    return str(err) if err is not None else ""
 
 
 def _settings(context):
@@ -45,7 +43,7 @@ def _settings(context):
 
 
 def _aspect(settings, width: int = 0, height: int = 0) -> str | None:
-    info = models.lookup(settings.model_id)
+    info = models.lookup(properties.model_id(settings))
     if settings.aspect_ratio not in ("", "AUTO"):
         return settings.aspect_ratio
     if width and height:
@@ -65,13 +63,13 @@ def _references(settings, limit: int) -> list[InputImage]:
             path = bpy.path.abspath(item.filepath)
             try:
                 with open(path, "rb") as fh:
-                    refs.append(InputImage(fh.read(), "image/png", "reference",
+                    refs.append(InputImage(fh.read(), capture.mime_of(path, ""), "reference",
                                            bpy.path.basename(path)))
             except OSError as exc:
                 raise errors.InvalidInput(f"Reference image {path} cannot be read "
                                           f"({exc.strerror}).") from None
     if len(refs) > limit:
-        raise errors.InvalidInput(f"{models.label_of(settings.model_id)} accepts up to {limit} "
+        raise errors.InvalidInput(f"{models.label_of(properties.model_id(settings))} accepts up to {limit} "
                                   f"input images; remove {len(refs) - limit} reference(s).")
     return refs
 
@@ -96,10 +94,12 @@ class _Submit:
 
     def execute(self, context):
         try:
-            _check_ready(context)
-            request, target = self.build(context)
-            if not request.prompt:
+            blocker = readiness(context)
+            if blocker is not None:
+                raise blocker
+            if not properties.prompt_of(_settings(context)):
                 raise errors.InvalidInput("Type a prompt first.")
+            request, target = self.build(context)
         except errors.NanoBananaError as exc:
             runtime.set_status(str(exc), "ERROR", exc.fix)
             self.report({"ERROR"}, str(exc))
@@ -118,9 +118,9 @@ class _Submit:
                      height: int = 0) -> GenerationRequest:
         from ..core.request import GenerationRequest
         s = _settings(context)
-        info = models.lookup(s.model_id)
+        info = models.lookup(properties.model_id(s))
         refs = _references(s, info.max_reference_images - len(images_in))
-        return GenerationRequest(model=s.model_id, prompt=s.prompt_value,
+        return GenerationRequest(model=properties.model_id(s), prompt=properties.prompt_of(s),
                                  images=[*images_in, *refs], aspect_ratio=_aspect(s, width, height),
                                  image_size=s.image_size or None, variations=s.variations,
                                  kind=cls.kind)
@@ -278,7 +278,7 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
             s.model = self.model
         else:
             s.model, s.custom_model = "CUSTOM", self.model or models.DEFAULT_MODEL
-        runtime.set_status(f"Switched to {models.label_of(s.model_id)}.", "INFO")
+        runtime.set_status(f"Switched to {models.label_of(properties.model_id(s))}.", "INFO")
         return {"FINISHED"}
 
 

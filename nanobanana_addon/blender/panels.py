@@ -2,11 +2,12 @@
 with fix buttons, prompt and settings, cost estimate, actions, running jobs, last status."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import bpy
 
 from ..core import errors, models
-from ..core.keys import resolve_api_key
-from . import gallery, preferences, runtime
+from . import gallery, operators, properties, runtime
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -16,20 +17,21 @@ FIX_OPERATORS = {
 }
 
 
+STATE_LINES = {"offline": ("Online access is disabled", "Enable Online Access"),
+               "missing_key": ("No Gemini API key", "Add API Key")}
+
+
 def state_line(layout, context) -> bool:
     """Draw what stops generation, with the fix. Returns True when ready."""
-    if not bpy.app.online_access:
-        box = layout.box()
-        box.label(text="Online access is disabled", icon="ERROR")
-        box.operator("nanobanana.enable_online_access", icon="URL")
-        return False
-    prefs = preferences.get(context)
-    if not prefs.vertex_project.strip() and not resolve_api_key(prefs.api_key):
-        box = layout.box()
-        box.label(text="No Gemini API key", icon="ERROR")
-        box.operator("nanobanana.open_preferences", text="Add API Key", icon="PREFERENCES")
-        return False
-    return True
+    blocker = operators.readiness(context)
+    if blocker is None:
+        return True
+    title, button = STATE_LINES[blocker.kind]
+    op_id, icon = FIX_OPERATORS[blocker.fix or ""]
+    box = layout.box()
+    box.label(text=title, icon="ERROR")
+    box.operator(op_id, text=button, icon=icon)
+    return False
 
 
 def draw_settings(layout, context) -> None:
@@ -44,14 +46,14 @@ def draw_settings(layout, context) -> None:
     col.prop(s, "model")
     if s.model == "CUSTOM":
         col.prop(s, "custom_model")
-    info = models.lookup(s.model_id)
+    info = models.lookup(properties.model_id(s))
     col.prop(s, "aspect_ratio")
     sub = col.row()
     sub.enabled = bool(info.image_sizes)
     sub.prop(s, "image_size")
     col.prop(s, "variations")
     col.prop(s, "result_target")
-    cost = models.estimate_cost(s.model_id, s.image_size, s.variations, len(s.references))
+    cost = models.estimate_cost(properties.model_id(s), s.image_size, s.variations, len(s.references))
     text = f"Estimated cost: ${cost:.3f}" if cost is not None else "Estimated cost: unknown model price"
     layout.label(text=text, icon="FUND")
 
@@ -121,7 +123,7 @@ def draw_main(layout, context) -> None:
 
 def draw_references(layout, context) -> None:
     s = context.scene.nanobanana
-    info = models.lookup(s.model_id)
+    info = models.lookup(properties.model_id(s))
     layout.label(text=f"Up to {info.max_reference_images} input images for {info.label}")
     row = layout.row()
     row.template_list("UI_UL_list", "nanobanana_refs", s, "references", s, "reference_index", rows=2)
@@ -134,49 +136,28 @@ def draw_references(layout, context) -> None:
         layout.prop(item, "filepath")
 
 
-def _panels(space: str, suffix: str):
-    class Main(bpy.types.Panel):
-        bl_space_type = space  # type: ignore[assignment]
-        bl_region_type = "UI"
-        bl_category = CATEGORY
-        bl_label = "Nano Banana"
-        bl_idname = f"NANOBANANA_PT_main_{suffix}"
-
-        @classmethod
-        def poll(cls, context):
-            return space != "NODE_EDITOR" or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
-
-        def draw(self, context):
-            draw_main(self.layout, context)
-
-    class References(bpy.types.Panel):
-        bl_space_type = space  # type: ignore[assignment]
-        bl_region_type = "UI"
-        bl_category = CATEGORY
-        bl_label = "Reference Images"
-        bl_idname = f"NANOBANANA_PT_refs_{suffix}"
-        bl_parent_id = f"NANOBANANA_PT_main_{suffix}"
-        bl_options = {"DEFAULT_CLOSED"}
-
-        def draw(self, context):
-            draw_references(self.layout, context)
-
-    class History(bpy.types.Panel):
-        bl_space_type = space  # type: ignore[assignment]
-        bl_region_type = "UI"
-        bl_category = CATEGORY
-        bl_label = "History"
-        bl_idname = f"NANOBANANA_PT_history_{suffix}"
-        bl_parent_id = f"NANOBANANA_PT_main_{suffix}"
-
-        def draw(self, context):
-            gallery.draw(self.layout, context)
-
-    Main.__name__ = f"NANOBANANA_PT_main_{suffix}"
-    References.__name__ = f"NANOBANANA_PT_refs_{suffix}"
-    History.__name__ = f"NANOBANANA_PT_history_{suffix}"
-    return (Main, References, History)
+def _main_poll(cls, context) -> bool:
+    # The Node Editor tab is for shader trees only.
+    return cls.bl_space_type != "NODE_EDITOR" or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
 
 
-CLASSES = (*_panels("VIEW_3D", "view3d"), *_panels("IMAGE_EDITOR", "image"),
-           *_panels("NODE_EDITOR", "node"))
+# (name part, label, draw function, options); the first is the parent of the others.
+SECTIONS: tuple[tuple[str, str, Callable, set[str]], ...] = (("main", "Nano Banana", draw_main, set()),
+            ("refs", "Reference Images", draw_references, {"DEFAULT_CLOSED"}),
+            ("history", "History", lambda layout, context: gallery.draw(layout, context), set()))
+SPACES = (("VIEW_3D", "view3d"), ("IMAGE_EDITOR", "image"), ("NODE_EDITOR", "node"))
+
+
+def _panel(space: str, suffix: str, part: str, label: str, draw_fn, options: set) -> type:
+    name = f"NANOBANANA_PT_{part}_{suffix}"
+    attrs = {"bl_space_type": space, "bl_region_type": "UI", "bl_category": CATEGORY,
+             "bl_label": label, "bl_idname": name, "bl_options": options,
+             "draw": lambda self, context: draw_fn(self.layout, context)}
+    if part == "main":
+        attrs["poll"] = classmethod(_main_poll)
+    else:
+        attrs["bl_parent_id"] = f"NANOBANANA_PT_main_{suffix}"
+    return type(name, (bpy.types.Panel,), attrs)
+
+
+CLASSES = tuple(_panel(space, suffix, *section) for space, suffix in SPACES for section in SECTIONS)

@@ -38,7 +38,7 @@ def model_items(self, context):
 
 
 def ratio_items(self, context):
-    info = models.lookup(self.model_id)
+    info = models.lookup(model_id(self))
 
     def build():
         items = [("AUTO", "Auto", "Fit the render resolution or the source image", 0)]
@@ -48,7 +48,7 @@ def ratio_items(self, context):
 
 
 def size_items(self, context):
-    info = models.lookup(self.model_id)
+    info = models.lookup(model_id(self))
 
     def build():
         sizes = info.image_sizes or ("1K",)
@@ -95,17 +95,21 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     gallery_this_file: BoolProperty(name="This file only", default=False)  # type: ignore[valid-type]
     file_cost_usd: bpy.props.FloatProperty(name="Spent in this file", default=0.0)  # type: ignore[valid-type]
 
-    @property
-    def model_id(self) -> str:
-        if self.model == "CUSTOM":
-            return self.custom_model.strip() or models.DEFAULT_MODEL
-        return self.model or models.DEFAULT_MODEL
 
-    @property
-    def prompt_value(self) -> str:
-        if self.prompt_text is not None:
-            return self.prompt_text.as_string().strip()
-        return self.prompt.strip()
+# Plain functions, not @property on the PropertyGroup: a Python property on a registered
+# PropertyGroup makes Blender 4.2 crash at exit after the extension is uninstalled.
+def model_id(settings) -> str:
+    """The model to use: the chosen catalog entry, or the typed id for "Other"."""
+    if settings.model == "CUSTOM":
+        return settings.custom_model.strip() or models.DEFAULT_MODEL
+    return settings.model or models.DEFAULT_MODEL
+
+
+def prompt_of(settings) -> str:
+    """The prompt: the Text datablock when one is set (long prompts), else the field."""
+    if settings.prompt_text is not None:
+        return settings.prompt_text.as_string().strip()
+    return settings.prompt.strip()
 
 
 CLASSES = (NanoBananaReference, NanoBananaSettings)

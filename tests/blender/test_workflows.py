@@ -32,6 +32,12 @@ def generate(**settings):
     return bpy.ops.nanobanana.generate()
 
 
+def start_generate():
+    """What the Generate button does in the UI: submit and return at once (no waiting)."""
+    ops = addon_module("operators")
+    return addon_module("pump").submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+
+
 def test_generate_makes_packed_image_and_material(fake, scene):
     assert generate() == {"FINISHED"}
     (req,) = fake.generate_requests
@@ -154,7 +160,7 @@ def test_edit_render_uses_camera_render_in_background(fake, scene):
     assert len(b64(blob["data"])) > 100
     assert req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
     assert len(nb_images()) == 1
-    leftovers = [f for f in os.listdir(os.environ["TMPDIR"]) if f.startswith("nanobanana-")]
+    leftovers = [f for f in os.listdir(os.environ["TMPDIR"]) if f.startswith(addon_module("capture").RENDER_PREFIX)]
     assert leftovers == []
 
 
@@ -260,10 +266,7 @@ def test_transient_error_is_retried_and_succeeds(fake, scene):
 
 def test_cancel_returns_at_once_and_drops_late_result(fake, scene):
     fake.latency = 2.0
-    pump = addon_module("pump")
-    ops = addon_module("operators")
-    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
-    job = pump.submit(bpy.context, request, target)
+    job = start_generate()
     assert fake.wait_for_requests(1, timeout=5)
     t0 = time.monotonic()
     assert bpy.ops.nanobanana.cancel(job_id=job.id) == {"FINISHED"}
@@ -278,9 +281,7 @@ def test_cancel_returns_at_once_and_drops_late_result(fake, scene):
 def test_result_for_a_closed_file_goes_to_history_only(fake, scene):
     fake.latency = 1.0
     pump = addon_module("pump")
-    ops = addon_module("operators")
-    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
-    job = pump.submit(bpy.context, request, target)
+    job = start_generate()
     bpy.ops.wm.read_homefile(use_empty=True)      # the artist opens another file
     assert wait_until(lambda: job.state != "running", 10)
     for j in runtime().STATE.jobs.drain():
@@ -294,8 +295,8 @@ def test_result_for_a_closed_file_goes_to_history_only(fake, scene):
 def test_job_list_shows_running_jobs_with_progress_and_cancel(fake, scene):
     from ui_double import Layout
     fake.latency = 1.5
-    pump, ops, panels = addon_module("pump"), addon_module("operators"), addon_module("panels")
-    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    pump, panels = addon_module("pump"), addon_module("panels")
+    job = start_generate()
     time.sleep(0.3)
     layout = Layout()
     panels.draw_main(layout, bpy.context)
@@ -373,3 +374,9 @@ def test_switch_model_fix_after_a_retired_model(fake, scene):
     assert bpy.ops.nanobanana.switch_model(model=status().suggested_model) == {"FINISHED"}
     assert s.model == "gemini-2.5-flash-image"
     assert generate(result_target="IMAGE") == {"FINISHED"}
+
+
+def test_empty_prompt_is_refused_before_any_capture_or_request(fake, scene):
+    scene.nanobanana.prompt = "   "
+    expect_error(bpy.ops.nanobanana.edit_render, "Type a prompt first")
+    assert fake.requests == []
