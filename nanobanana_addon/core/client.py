@@ -41,6 +41,30 @@ class ClientConfig:
     vertex_location: str | None = None
 
 
+_ssl_context = None
+
+
+def shared_ssl_context():
+    """One TLS context for every job, built the way google-genai builds its own.
+
+    google-genai creates two contexts per client (about 30 ms each: loading the trust
+    store); jobs create a client each, so the context is made once and passed in."""
+    global _ssl_context
+    if _ssl_context is None:
+        import ssl
+        cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+        if cafile or capath:
+            _ssl_context = ssl.create_default_context(cafile=cafile, capath=capath)
+        else:
+            try:
+                import httpx2   # what google-genai uses when present (OS trust store)
+                _ssl_context = httpx2.create_ssl_context()
+            except ImportError:
+                import certifi
+                _ssl_context = ssl.create_default_context(cafile=certifi.where())
+    return _ssl_context
+
+
 def _exception_kinds(exc: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(exc).__mro__}
 
@@ -61,7 +85,10 @@ class GeminiClient:
                 from google import genai
                 from google.genai import types
                 base = self.config.base_url or os.environ.get(BASE_URL_ENV) or None
-                http = types.HttpOptions(base_url=base, timeout=int(self.config.timeout_s * 1000))
+                ctx = shared_ssl_context()
+                http = types.HttpOptions(base_url=base, timeout=int(self.config.timeout_s * 1000),
+                                         client_args={"verify": ctx},
+                                         async_client_args={"verify": ctx, "ssl": ctx})
                 if self.config.vertex_project:
                     self._sdk = genai.Client(vertexai=True, project=self.config.vertex_project,
                                              location=self.config.vertex_location or "global",
