@@ -57,7 +57,7 @@ def shared_ssl_context():
             _ssl_context = ssl.create_default_context(cafile=cafile, capath=capath)
         else:
             try:
-                import httpx2   # what google-genai uses when present (OS trust store)
+                import httpx2  # what google-genai uses when present (OS trust store)
                 _ssl_context = httpx2.create_ssl_context()
             except ImportError:
                 import certifi
