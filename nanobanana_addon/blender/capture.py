@@ -121,7 +121,11 @@ def _gpu_read(context, width: int, height: int):
             fb = gpu.state.active_framebuffer_get()
             buf = fb.read_color(0, 0, width, height, 4, 0, "UBYTE")
         buf.dimensions = width * height * 4
-        return np.asarray(buf, dtype=np.uint8).reshape(height, width, 4)
+        try:            # gpu.types.Buffer exposes the buffer protocol in current Blender
+            flat = np.frombuffer(buf, dtype=np.uint8).copy()
+        except (TypeError, ValueError):
+            flat = np.array(buf.to_list(), dtype=np.uint8)
+        return flat.reshape(height, width, 4)
     finally:
         offscreen.free()
 

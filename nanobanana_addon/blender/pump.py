@@ -102,11 +102,7 @@ def _apply(job: Job) -> tuple[str, str]:
     runtime.STATE.session_cost_usd += cost
     if scene is not None:
         scene.nanobanana.file_cost_usd += cost
-    if not bpy.app.background:
-        try:
-            bpy.ops.ed.undo_push(message=f"Nano Banana {job.kind.replace('_', ' ')}")
-        except RuntimeError:
-            pass
+    _undo_step(f"Nano Banana {job.kind.replace('_', ' ')}")
     parts = [f"{len(created)} image{'s' if len(created) != 1 else ''} from {label} in "
              f"{job.elapsed:.1f} s" + (f", ${cost:.3f}" if cost else "")]
     if outcome.failures:
@@ -116,6 +112,19 @@ def _apply(job: Job) -> tuple[str, str]:
         parts.append(f'Gemini: "{first.text[:200]}"')
     level = "WARNING" if outcome.failures or outcome.warnings else "INFO"
     return level, ". ".join(parts)
+
+
+def _undo_step(message: str) -> None:
+    """One undo step for the whole result. Timers run without a window in context, so
+    the push runs with the first window (no undo stack exists in background mode)."""
+    wm = bpy.context.window_manager
+    if bpy.app.background or wm is None or not wm.windows:
+        return
+    try:
+        with bpy.context.temp_override(window=wm.windows[0]):
+            bpy.ops.ed.undo_push(message=message)
+    except RuntimeError:
+        pass
 
 
 def _wire(created: list, target: dict, outcome: Outcome) -> None:

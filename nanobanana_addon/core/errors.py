@@ -196,11 +196,15 @@ def from_http(code: int, status: str, message: str, payload: Any, model: str,
                              detail=detail, suggested_model=repl)
     if code == 429:
         wait = retry_delay_of(payload)
-        other = "Nano Banana" if model != models.DEFAULT_MODEL else "a lower size"
         when = f"Try again in {wait:.0f} s" if wait else "Try again in a minute"
-        return QuotaExceeded(f"Quota reached for {model}. {when} or switch to {other}.",
-                             detail=detail, retry_after=wait,
-                             suggested_model=models.DEFAULT_MODEL if model != models.DEFAULT_MODEL else None)
+        if model != models.DEFAULT_MODEL:
+            return QuotaExceeded(f"Quota reached for {model}. {when} or switch to "
+                                 f"{models.label_of(models.DEFAULT_MODEL)}.", detail=detail,
+                                 retry_after=wait, suggested_model=models.DEFAULT_MODEL)
+        err = QuotaExceeded(f"Quota reached for {model}. {when}, or check your plan's "
+                            "limits in Google AI Studio.", detail=detail, retry_after=wait)
+        err.fix = None      # already on the cheapest model: nothing to switch to
+        return err
     if code == 413 or (code == 400 and ("size" in message.lower() and "exceed" in message.lower())):
         return InputTooLarge("The request is too large for Gemini. Use fewer or smaller "
                              "reference images.", detail=detail)

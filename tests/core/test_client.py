@@ -225,3 +225,11 @@ def test_oversized_input_is_refused_before_sending(fake, make_client):
     with pytest.raises(errors.InputTooLarge):
         make_client().generate(req(images=[big]))
     assert fake.requests == []
+
+
+def test_quota_on_the_cheapest_model_offers_no_switch(fake, make_client):
+    fake.script(R.quota(retry_delay="40s"))
+    with pytest.raises(errors.QuotaExceeded) as caught:
+        make_client(max_wait_s=30).generate(req(model=FLASH))
+    assert "Try again in 40 s" in str(caught.value) and "switch" not in str(caught.value)
+    assert caught.value.fix is None and caught.value.suggested_model is None
