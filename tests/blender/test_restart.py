@@ -1,0 +1,36 @@
+"""Issue 5's acceptance: generate, quit Blender without saving, start it again: the result
+and its prompt are in the gallery and go onto an object in one click. Two real Blender
+processes share one isolated profile; the fake server runs in this test process."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from conftest import KEY, built_zip
+
+CHILD = Path(__file__).with_name("restart_child.py")
+
+
+def _run(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, str(CHILD), *args], capture_output=True, text=True,
+                          timeout=300, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def test_generation_survives_quitting_unsaved(fake_server):
+    fake_server.reset()
+    prompt = "restart test: cracked terracotta tiles"
+    with tempfile.TemporaryDirectory(prefix="nb-restart-", dir=os.environ["TMPDIR"]) as profile:
+        first = _run("generate", profile, built_zip(), fake_server.url, KEY, prompt)
+        assert first["result"] == ["FINISHED"]
+        (req,) = fake_server.generate_requests
+        second = _run("reopen", profile, built_zip(), prompt)
+    assert prompt in second["labels"]
+    assert second["apply"] == ["FINISHED"]
+    assert tuple(second["image_size"]) == req.image_size
