@@ -64,7 +64,7 @@ class ModelNotFound(NanoBananaError):
 class QuotaExceeded(NanoBananaError):
     kind = "quota"
     retryable = True
-    fix = FIX_SWITCH_MODEL
+    fix: str | None = FIX_SWITCH_MODEL
 
 
 class ServerBusy(NanoBananaError):
