@@ -97,108 +97,17 @@ def norm_name(name: str) -> str:
 # --------------------------------------------------------------------------------------
 # PEP 508 markers (the small subset lock files use: comparisons joined by and/or, parens)
 
-_MARKER_TOKEN = re.compile(r"""\s*(?:(?P<str>'[^']*'|"[^"]*")|(?P<op>===|==|!=|<=|>=|~=|<|>)"""
-                           r"""|(?P<paren>[()])|(?P<word>[A-Za-z_][A-Za-z0-9_.]*))""")
-
-
-def _version_key(v: str) -> tuple:
-    parts = []
-    for piece in re.split(r"[.]", v.strip()):
-        m = re.match(r"(\d+)(.*)", piece)
-        parts.append((int(m.group(1)), m.group(2)) if m else (-1, piece))
-    while parts and parts[-1] == (0, ""):
-        parts.pop()
-    return tuple(parts)
-
-
-def _compare(lhs: str, op: str, rhs: str, versiony: bool) -> bool:
-    if op == "in":
-        return lhs in rhs
-    if op == "not in":
-        return lhs not in rhs
-    if versiony and op not in ("===",):
-        a, b = _version_key(lhs), _version_key(rhs)
-        if op == "~=":
-            prefix = _version_key(rhs.rsplit(".", 1)[0])
-            return a >= b and a[:len(prefix)] == prefix
-    else:
-        a, b = lhs, rhs
-    return {"==": a == b, "===": lhs == rhs, "!=": a != b, "<": a < b, "<=": a <= b,
-            ">": a > b, ">=": a >= b, "~=": a == b}[op]
-
-
 def eval_marker(marker: str, env: dict[str, str]) -> bool:
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    marker = marker.strip()
-    while pos < len(marker):
-        m = _MARKER_TOKEN.match(marker, pos)
-        if not m or m.end() == pos:
-            raise BuildError(f"cannot parse environment marker {marker!r}")
-        kind = m.lastgroup
-        tokens.append((kind, m.group(kind)))
-        pos = m.end()
-        while pos < len(marker) and marker[pos].isspace():
-            pos += 1
-    i = 0
-
-    def peek() -> tuple[str, str] | None:
-        return tokens[i] if i < len(tokens) else None
-
-    def take() -> tuple[str, str]:
-        nonlocal i
-        if i >= len(tokens):
-            raise BuildError(f"truncated environment marker {marker!r}")
-        i += 1
-        return tokens[i - 1]
-
-    def value() -> tuple[str, bool]:
-        kind, text = take()
-        if kind == "str":
-            return text[1:-1], False
-        if kind == "word" and text in env:
-            return env[text], text in ("python_version", "python_full_version",
-                                       "implementation_version")
-        raise BuildError(f"unknown marker variable {text!r} in {marker!r}")
-
-    def comparison() -> bool:
-        if peek() == ("paren", "("):
-            take()
-            result = disjunction()
-            if take() != ("paren", ")"):
-                raise BuildError(f"unbalanced parentheses in marker {marker!r}")
-            return result
-        lhs, lv = value()
-        kind, text = take()
-        if kind == "op":
-            op = text
-        elif text == "in":
-            op = "in"
-        elif text == "not" and take() == ("word", "in"):
-            op = "not in"
-        else:
-            raise BuildError(f"unexpected {text!r} in marker {marker!r}")
-        rhs, rv = value()
-        return _compare(lhs, op, rhs, lv or rv)
-
-    def conjunction() -> bool:
-        result = comparison()
-        while peek() == ("word", "and"):
-            take()
-            result = comparison() and result
-        return result
-
-    def disjunction() -> bool:
-        result = conjunction()
-        while peek() == ("word", "or"):
-            take()
-            result = conjunction() or result
-        return result
-
-    result = disjunction()
-    if i != len(tokens):
-        raise BuildError(f"trailing text in marker {marker!r}")
-    return result
+    """Evaluate an environment marker for a target platform/Python (PEP 508), with the
+    `packaging` library: the standalone one if installed, else the copy pip ships."""
+    try:
+        from packaging.markers import InvalidMarker, Marker
+    except ImportError:
+        from pip._vendor.packaging.markers import InvalidMarker, Marker
+    try:
+        return Marker(marker).evaluate(env)
+    except InvalidMarker as exc:
+        raise BuildError(f"cannot parse environment marker {marker!r}: {exc}") from None
 
 
 def marker_env(platform: str, python: str) -> dict[str, str]:
