@@ -96,7 +96,6 @@ def _apply(job: Job) -> tuple[str, str]:
     first = outcome.results[0]
     runtime.STATE.last_turns = list(first.turns)
     runtime.STATE.last_model = first.model
-    runtime.STATE.last_image = created[0].name
     runtime.STATE.last_target = dict(target, image=created[0].name)
     cost = sum(r.cost_usd or 0.0 for r in outcome.results)
     runtime.STATE.session_cost_usd += cost
@@ -168,7 +167,6 @@ def ensure_timer() -> None:
 def _on_load_post(*_args) -> None:
     runtime.STATE.file_token += 1
     runtime.STATE.last_turns = []
-    runtime.STATE.last_image = ""
     runtime.STATE.last_target = {}
 
 

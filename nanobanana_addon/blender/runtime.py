@@ -27,18 +27,11 @@ class Runtime:
     status: Status = field(default_factory=Status)
     last_turns: list = field(default_factory=list)   # core.request.Turn
     last_model: str = ""
-    last_image: str = ""          # name of the last image made (refine target)
     last_target: dict = field(default_factory=dict)   # where the last result went
     session_cost_usd: float = 0.0
 
 
 STATE = Runtime()
-
-
-def reset() -> None:
-    global STATE
-    STATE.jobs.cancel()
-    STATE = Runtime()
 
 
 def set_status(text: str, level: str = "INFO", fix: str | None = None,

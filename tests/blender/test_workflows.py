@@ -383,3 +383,16 @@ def test_empty_prompt_is_refused_before_any_capture_or_request(fake, scene):
     scene.nanobanana.prompt = "   "
     expect_error(bpy.ops.nanobanana.edit_render, "Type a prompt first")
     assert fake.requests == []
+
+
+def test_refine_after_a_texture_edit_goes_back_on_the_same_node(fake, scene):
+    mat, node, original = _textured_cube(colorspace="sRGB")
+    scene.nanobanana.prompt = "add moss in the cracks"
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    first = node.image
+    scene.nanobanana.prompt = "less moss, more rust"
+    assert bpy.ops.nanobanana.refine() == {"FINISHED"}
+    assert node.image not in (first, original) and node.image.packed_file is not None
+    assert [c["role"] for c in fake.generate_requests[-1].body["contents"]] == ["user", "model", "user"]
+    assert bpy.ops.nanobanana.revert_texture() == {"FINISHED"}
+    assert node.image == original                 # revert goes to the very first original
