@@ -73,6 +73,8 @@ def draw(layout, context) -> None:
                                       ("EDIT", "IMAGE", "Edit")):
             op = ops.operator("nanobanana.history_use", text=text, icon=icon_name)
             op.entry_id, op.mode = entry.id, mode
+        op = ops.operator("nanobanana.history_continue", text="", icon="LOOP_FORWARDS")
+        op.entry_id = entry.id
         op = ops.operator("nanobanana.history_recall", text="", icon="RECOVER_LAST")
         op.entry_id = entry.id
         op = ops.operator("nanobanana.history_delete", text="", icon="TRASH")
@@ -131,6 +133,29 @@ class NANOBANANA_OT_history_use(bpy.types.Operator):
             img.use_fake_user = True
             apply.show_in_image_editors(img)
             self.report({"INFO"}, f"Loaded {img.name}")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_continue(bpy.types.Operator):
+    """Make this result the one Refine continues from (its whole conversation is resent)"""
+    bl_idname = "nanobanana.history_continue"
+    bl_label = "Continue Refining"
+    bl_options = {"REGISTER", "UNDO"}
+    entry_id: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context):
+        entry = _entry(context, self.entry_id)
+        turns = runtime.history(context).load_turns(entry) if entry is not None else None
+        if entry is None or entry.image_path is None or not turns:
+            self.report({"ERROR"}, "This saved result cannot be continued: its conversation or "
+                                   "images are missing from the history folder.")
+            return {"CANCELLED"}
+        img = image_for(entry)
+        img.use_fake_user = True
+        apply.show_in_image_editors(img)
+        st = runtime.STATE
+        st.last_turns, st.last_model, st.last_target = turns, str(entry.meta.get("model")), {}
+        runtime.set_status("Type a follow-up instruction and press Refine Last.", "INFO")
         return {"FINISHED"}
 
 
@@ -224,7 +249,7 @@ class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_recall, NANOBANANA_OT_history_delete,
+CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_continue, NANOBANANA_OT_history_recall, NANOBANANA_OT_history_delete,
            NANOBANANA_OT_history_prune, NANOBANANA_OT_history_refresh, NANOBANANA_OT_history_open_folder)
 
 

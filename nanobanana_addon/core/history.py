@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors, images
-from .request import GenerationRequest, GenerationResult
+from .request import GenerationRequest, GenerationResult, Part, Turn
 
 SCHEMA = 1
 
@@ -104,6 +104,7 @@ class History:
             atomic_write(day / name, img.data)
             per_image_cost = (result.cost_usd / len(result.images)) if result.cost_usd is not None else None
             meta.update({
+                "conversation": self._save_turns(result.turns, img.data, name),
                 "image_file": name, "width": img.width, "height": img.height,
                 "mime_type": img.mime_type, "text": result.text,
                 "finish_reason": result.finish_reason, "model_version": result.model_version,
@@ -116,6 +117,72 @@ class History:
         sidecar = day / f"{entry_id}.json"
         atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"))
         return Entry(entry_id, sidecar, meta)
+
+    # ---------------------------------------------------------------- conversations
+    # Turns are kept so any result can be refined later, even after a restart. Image parts
+    # live once each in blobs/<sha256> (the result itself is referenced by its file);
+    # thought signatures are stored as base64, byte for byte.
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    def _save_turns(self, turns: list[Turn], result_data: bytes, result_file: str) -> list[dict]:
+        saved = []
+        for turn in turns:
+            parts = []
+            for p in turn.parts:
+                d: dict[str, Any] = {}
+                if p.text is not None:
+                    d["text"] = p.text
+                if p.thought:
+                    d["thought"] = True
+                if p.thought_signature is not None:
+                    d["signature"] = base64.b64encode(p.thought_signature).decode("ascii")
+                if p.data is not None:
+                    d["mime_type"] = p.mime_type
+                    if p.data == result_data:
+                        d["file"] = result_file
+                    else:
+                        sha = hashlib.sha256(p.data).hexdigest()
+                        if not (self.blobs / sha).exists():
+                            atomic_write(self.blobs / sha, p.data)
+                        d["blob"] = sha
+                parts.append(d)
+            saved.append({"role": turn.role, "parts": parts})
+        return saved
+
+    def load_turns(self, entry: Entry) -> list[Turn] | None:
+        """The conversation that produced `entry`, or None if it cannot be rebuilt."""
+        saved = entry.meta.get("conversation")
+        if not isinstance(saved, list) or not saved:
+            return None
+        turns = []
+        try:
+            for t in saved:
+                parts = []
+                for d in t["parts"]:
+                    data = None
+                    if "file" in d:
+                        data = entry.sidecar.with_name(d["file"]).read_bytes()
+                    elif "blob" in d:
+                        data = (self.blobs / d["blob"]).read_bytes()
+                    sig = base64.b64decode(d["signature"]) if "signature" in d else None
+                    parts.append(Part(text=d.get("text"), data=data, mime_type=d.get("mime_type"),
+                                      thought=bool(d.get("thought")), thought_signature=sig))
+                turns.append(Turn(t["role"], tuple(parts)))
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+        return turns
+
+    def _collect_blobs(self) -> None:
+        """Remove blobs no remaining sidecar refers to."""
+        if not self.blobs.is_dir():
+            return
+        used = {d.get("blob") for e in self.entries() for t in e.meta.get("conversation") or ()
+                if isinstance(t, dict) for d in t.get("parts", ()) if isinstance(d, dict)}
+        for blob in self.blobs.iterdir():
+            if blob.name not in used:
+                blob.unlink(missing_ok=True)
 
     @staticmethod
     def _describe_input(data: bytes, role: str, name: str) -> dict[str, Any]:
@@ -164,13 +231,15 @@ class History:
             return None
         return self.load(self.root / entry_id[:8] / f"{entry_id}.json")
 
-    def delete(self, entry_id: str) -> bool:
+    def delete(self, entry_id: str, *, collect: bool = True) -> bool:
         entry = self.get(entry_id)
         if entry is None:
             return False
         if entry.image_path is not None:
             entry.image_path.unlink(missing_ok=True)
         entry.sidecar.unlink(missing_ok=True)
+        if collect:
+            self._collect_blobs()
         return True
 
     def total_bytes(self) -> int:
@@ -196,5 +265,6 @@ class History:
         """Delete prune_candidates(max_bytes); returns what was deleted (shown to the user)."""
         victims = self.prune_candidates(max_bytes)
         for entry in victims:
-            self.delete(entry.id)
+            self.delete(entry.id, collect=False)
+        self._collect_blobs()
         return victims

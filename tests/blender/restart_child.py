@@ -1,7 +1,8 @@
 """Child process for test_restart.py: one Blender session on a given profile.
 
   python restart_child.py generate PROFILE ZIP URL KEY PROMPT   -> generate, quit unsaved
-  python restart_child.py reopen   PROFILE ZIP PROMPT           -> gallery + apply in one click
+  python restart_child.py reopen   PROFILE ZIP URL KEY PROMPT   -> gallery, apply in one click,
+                                                                 continue refining it
 Prints one JSON line with what it saw.
 """
 from __future__ import annotations
@@ -21,16 +22,15 @@ import bpy  # noqa: E402
 if not enabled():
     install(zip_path)          # PyPI bpy starts with factory preferences every time
 out: dict = {"phase": phase}
+url, key, prompt = sys.argv[4:7]
+prefs = bpy.context.preferences.addons[MODULE].preferences
+prefs.api_key, prefs.base_url = key, url
+s = bpy.context.scene.nanobanana
 if phase == "generate":
-    url, key, prompt = sys.argv[4:7]
-    prefs = bpy.context.preferences.addons[MODULE].preferences
-    prefs.api_key, prefs.base_url = key, url
-    s = bpy.context.scene.nanobanana
-    s.prompt, s.result_target = prompt, "IMAGE"
+    s.prompt, s.result_target, s.model = prompt, "IMAGE", "gemini-3-pro-image-preview"
     out["result"] = sorted(bpy.ops.nanobanana.generate())
 else:
     from ui_double import Layout
-    prompt = sys.argv[4]
     gallery = sys.modules[f"{MODULE}.blender.gallery"]
     layout = Layout()
     gallery.draw(layout, bpy.context)
@@ -43,4 +43,7 @@ else:
     tex = next(n for n in cube.active_material.node_tree.nodes if n.type == "TEX_IMAGE")
     out["image_size"] = list(tex.image.size)
     out["entry"] = tex.image["nanobanana_entry"]
+    out["continue"] = sorted(bpy.ops.nanobanana.history_continue(entry_id=entry_id))
+    s.prompt = "now at dusk"
+    out["refine"] = sorted(bpy.ops.nanobanana.refine())
 print("RESULT " + json.dumps(out), flush=True)

@@ -30,7 +30,15 @@ def test_generation_survives_quitting_unsaved(fake_server):
         first = _run("generate", profile, built_zip(), fake_server.url, KEY, prompt)
         assert first["result"] == ["FINISHED"]
         (req,) = fake_server.generate_requests
-        second = _run("reopen", profile, built_zip(), prompt)
+        second = _run("reopen", profile, built_zip(), fake_server.url, KEY, prompt)
     assert prompt in second["labels"]
     assert second["apply"] == ["FINISHED"]
     assert tuple(second["image_size"]) == req.image_size
+    # ...and refining it continues the saved conversation, signatures and all.
+    assert second["continue"] == ["FINISHED"] and second["refine"] == ["FINISHED"]
+    refine = fake_server.generate_requests[-1]
+    assert refine.status == 200 and refine.model == "gemini-3-pro-image-preview"
+    contents = refine.body["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert contents[0]["parts"][0]["text"] == prompt and contents[2]["parts"][0]["text"] == "now at dusk"
+    assert any("thoughtSignature" in p for p in contents[1]["parts"])

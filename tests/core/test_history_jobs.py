@@ -142,3 +142,42 @@ def test_jobs_progress_cancel_and_drain():
     assert jobs.wait(ok, 2) and ok.result == 42 and ok.state == "done"
     bad = jobs.submit(Job("r", "m", "generate", 1.0), lambda c: 1 / 0)
     assert jobs.wait(bad, 2) and bad.state == "failed" and "ZeroDivisionError" in str(bad.error)
+
+
+def test_conversation_is_kept_for_refining_later(tmp_path, fake):
+    from nanobanana_addon.core.client import GeminiClient
+    h = history.History(tmp_path)
+    client = GeminiClient(ClientConfig(api_key=KEY, base_url=fake.url))
+    try:
+        req = GenerationRequest(model="gemini-3-pro-image-preview", prompt="a brick wall",
+                                images=[InputImage(png(40, 40), "image/png", "reference", "ref.png")])
+        first = client.generate(req)
+        entry = h.record(req, result=first)
+        turns = history.History(tmp_path).load_turns(h.get(entry.id))     # as after a restart
+        assert turns == first.turns                                       # bytes and signatures intact
+        again = client.generate(GenerationRequest(model=req.model, prompt="at night", history=turns))
+        assert again.images and fake.generate_requests[-1].status == 200  # the API accepted them
+    finally:
+        client.close()
+    # The result image is not stored twice; the reference image is stored once as a blob.
+    assert len(list((tmp_path / "blobs").iterdir())) == 1
+    second = h.record(req, result=first)
+    assert len(list((tmp_path / "blobs").iterdir())) == 1                 # deduplicated
+    h.delete(entry.id)
+    assert len(list((tmp_path / "blobs").iterdir())) == 1                 # still used by `second`
+    h.delete(second.id)
+    assert list((tmp_path / "blobs").iterdir()) == []
+
+
+def test_conversation_with_a_missing_blob_cannot_be_rebuilt(tmp_path):
+    h = history.History(tmp_path)
+    res = result()
+    from nanobanana_addon.core.request import Part, Turn
+    res.turns = [Turn("user", (Part(text="p"), Part(data=png(9, 9), mime_type="image/png"))),
+                 Turn("model", (Part(data=res.images[0].data, mime_type="image/png",
+                                     thought_signature=b"\x00sig"),))]
+    entry = h.record(request(), result=res)
+    assert h.load_turns(entry) == res.turns
+    for blob in (tmp_path / "blobs").iterdir():
+        blob.unlink()
+    assert h.load_turns(entry) is None
