@@ -36,6 +36,7 @@ def packed_image(name: str, data: bytes, entry_id: str = "",
             pass
     if entry_id:
         img[ENTRY_KEY] = entry_id
+    img.use_fake_user = True    # a paid result stays in the .blend even while unused
     return img
 
 

@@ -126,11 +126,8 @@ class NANOBANANA_OT_history_use(bpy.types.Operator):
         if self.mode == "MATERIAL":
             mat = apply.new_material(img.name, img)
             n = apply.assign_material(mat, context.selected_objects or [])
-            if n == 0:
-                img.use_fake_user = True
             self.report({"INFO"}, f"Applied to {n} object(s)")
         else:
-            img.use_fake_user = True
             apply.show_in_image_editors(img)
             self.report({"INFO"}, f"Loaded {img.name}")
         return {"FINISHED"}
@@ -150,9 +147,7 @@ class NANOBANANA_OT_history_continue(bpy.types.Operator):
             self.report({"ERROR"}, "This saved result cannot be continued: its conversation or "
                                    "images are missing from the history folder.")
             return {"CANCELLED"}
-        img = image_for(entry)
-        img.use_fake_user = True
-        apply.show_in_image_editors(img)
+        apply.show_in_image_editors(image_for(entry))
         st = runtime.STATE
         st.last_turns, st.last_model, st.last_target = turns, str(entry.meta.get("model")), {}
         runtime.set_status("Type a follow-up instruction and press Refine Last.", "INFO")

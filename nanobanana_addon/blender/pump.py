@@ -110,7 +110,7 @@ def _apply(job: Job) -> tuple[str, str]:
     if first.text:
         parts.append(f'Gemini: "{first.text[:200]}"')
     level = "WARNING" if outcome.failures or outcome.warnings else "INFO"
-    return level, ". ".join(parts)
+    return level, ". ".join(p.rstrip(". ") for p in parts) + "."
 
 
 def _undo_step(message: str) -> None:

@@ -67,8 +67,7 @@ def test_generate_makes_packed_image_and_material(fake, scene):
 def test_result_survives_save_and_reopen_and_key_is_not_saved(fake, scene, tmp_path):
     generate(result_target="IMAGE")
     (img,) = nb_images()
-    seed, name = fake.generate_requests[-1].seed, img.name
-    img.use_fake_user = True
+    seed, name = fake.generate_requests[-1].seed, img.name      # "Image only": no user but us
     path = str(tmp_path / "scene.blend")
     bpy.ops.wm.save_as_mainfile(filepath=path)
     bpy.ops.wm.read_homefile(use_empty=True)
