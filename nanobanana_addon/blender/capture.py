@@ -15,18 +15,26 @@ from ..core import errors
 RENDER_PREFIX = "nb-render-"   # camera renders live in the temp dir only while they are read
 
 
-def image_bytes(img: bpy.types.Image) -> tuple[bytes, str]:
-    """Encoded bytes of an image datablock (as stored, no re-encode when possible)."""
-    if img.packed_file is not None:
+# Formats whose stored bytes go out as they are (Pillow re-encodes them off the main
+# thread); anything else (EXR, HDR, ...) or unsaved paint goes out as its pixels.
+PASS_THROUGH = {"PNG", "JPEG", "WEBP", "BMP", "TIFF", "TARGA", "TARGA_RAW"}
+DATA_SPACES = {"Non-Color", "Raw", "Generic Data", "Linear Rec.709", "Linear", "Linear CIE-XYZ E"}
+
+
+def image_bytes(img: bpy.types.Image, max_side: int = 2048) -> tuple[bytes, str]:
+    """Encoded bytes of an image datablock: the stored file when it is current and in a
+    common format, else its pixels (unsaved paint, generated, EXR/HDR)."""
+    stored = img.file_format in PASS_THROUGH and not img.is_dirty
+    if stored and img.packed_file is not None:
         data = bytes(img.packed_file.data)  # type: ignore[arg-type]  # stub says str
         return data, mime_of(img.filepath or img.name, img.file_format)
-    if img.source == "FILE" and img.filepath:
+    if stored and img.source == "FILE" and img.filepath:
         path = bpy.path.abspath(img.filepath, library=img.library)
         if os.path.isfile(path):
             with open(path, "rb") as fh:
                 return fh.read(), mime_of(path, img.file_format)
-    if img.size[0] and img.size[1] and img.has_data or img.source == "GENERATED":
-        return pixels_png(img), "image/png"
+    if img.size[0] and img.size[1]:
+        return pixels_png(img, max_side), "image/png"
     raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
                               "Reload or replace it and try again.")
 
@@ -38,8 +46,11 @@ def mime_of(path: str, file_format: str) -> str:
                                          .get(file_format, "image/png"))
 
 
-def pixels_png(img: bpy.types.Image) -> bytes:
-    """PNG of an image's pixels (generated / painted images with no file)."""
+def pixels_png(img: bpy.types.Image, max_side: int = 2048) -> bytes:
+    """PNG of an image's current pixels, at most `max_side` px (what the model uses).
+
+    Float images hold linear values: colour is encoded to sRGB for the model, data
+    (Non-Color) textures are sent as they are."""
     import numpy as np
     from PIL import Image
     w, h = img.size
@@ -47,9 +58,16 @@ def pixels_png(img: bpy.types.Image) -> bytes:
         raise errors.InvalidInput(f"Image '{img.name}' is empty.")
     buf = np.empty(w * h * 4, dtype=np.float32)
     img.pixels.foreach_get(buf)
-    arr = (np.clip(buf.reshape(h, w, 4)[::-1], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    px = np.clip(buf.reshape(h, w, 4)[::-1], 0.0, 1.0)
+    if img.is_float and img.colorspace_settings.name not in DATA_SPACES:
+        rgb = px[..., :3]
+        px[..., :3] = np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
+    im = Image.fromarray((px * 255.0 + 0.5).astype(np.uint8), "RGBA")
+    if max(w, h) > max_side:
+        scale = max_side / max(w, h)
+        im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    Image.fromarray(arr, "RGBA").save(out, "PNG")
+    im.save(out, "PNG", compress_level=1)     # fast: the worker re-encodes for upload anyway
     return out.getvalue()
 
 

@@ -395,3 +395,36 @@ def test_refine_after_a_texture_edit_goes_back_on_the_same_node(fake, scene):
     assert [c["role"] for c in fake.generate_requests[-1].body["contents"]] == ["user", "model", "user"]
     assert bpy.ops.nanobanana.revert_texture() == {"FINISHED"}
     assert node.image == original                 # revert goes to the very first original
+
+
+def _sent_image(fake):
+    import io
+
+    from PIL import Image
+    (blob,) = [p["inlineData"] for p in user_parts(fake.generate_requests[-1]) if "inlineData" in p]
+    return Image.open(io.BytesIO(b64(blob["data"]))).convert("RGB")
+
+
+def test_edit_texture_sends_unsaved_paint_not_the_stale_file(fake, scene, tmp_path):
+    mat, node, original = _textured_cube(colorspace="sRGB")
+    path = str(tmp_path / "wall.png")
+    original.filepath_raw, original.file_format = path, "PNG"
+    original.save()                                   # on disk: the blue-grey generated colour
+    original.pixels.foreach_set(np.tile(np.array([1.0, 0.0, 0.0, 1.0], dtype=np.float32), 64 * 64))
+    assert original.is_dirty                          # painted red, not saved
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    r, g, b = _sent_image(fake).getpixel((10, 10))
+    assert r > 240 and g < 20 and b < 20
+
+
+def test_edit_texture_of_a_float_exr_sends_srgb_colour(fake, scene, tmp_path):
+    mat, node, _ = _textured_cube(colorspace="sRGB")
+    exr = bpy.data.images.new("hdr", 32, 32, float_buffer=True)
+    exr.pixels.foreach_set(np.tile(np.array([0.5, 0.5, 0.5, 1.0], dtype=np.float32), 32 * 32))
+    exr.filepath_raw, exr.file_format = str(tmp_path / "hdr.exr"), "OPEN_EXR"
+    exr.save()
+    exr.pack()
+    node.image = exr
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    r, g, b = _sent_image(fake).getpixel((5, 5))
+    assert abs(r - 188) <= 3 and r == g == b          # linear 0.5 is sRGB 188
