@@ -8,6 +8,7 @@ through so scripts get the report instead of a poll exception.
 """
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING
 
 import bpy
@@ -100,7 +101,11 @@ class _Submit:
             if not properties.prompt_of(_settings(context)):
                 raise errors.InvalidInput("Type a prompt first.")
             request, target = self.build(context)
-        except errors.NanoBananaError as exc:
+        except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog
+            if not isinstance(exc, errors.NanoBananaError):
+                traceback.print_exc()
+                exc = errors.InvalidInput(f"Could not prepare the input ({type(exc).__name__}: "
+                                          f"{exc}). Nothing was sent.")
             runtime.set_status(str(exc), "ERROR", exc.fix)
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

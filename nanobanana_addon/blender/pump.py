@@ -6,6 +6,7 @@ Results for a file that was closed meanwhile are not applied (they are in histor
 """
 from __future__ import annotations
 
+import traceback
 from typing import TYPE_CHECKING
 
 import bpy
@@ -60,8 +61,14 @@ def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
 
 
 def apply_job(job: Job) -> tuple[str, str]:
-    """Apply one finished job. Returns (level, message) and sets the panel status."""
-    level, text = _apply(job)
+    """Apply one finished job. Returns (level, message) and sets the panel status.
+    Never raises: an exception here would also stop the timer that applies results."""
+    try:
+        level, text = _apply(job)
+    except Exception as exc:  # noqa: BLE001 - shown to the artist, traceback to the console
+        traceback.print_exc()
+        level, text = "ERROR", (f"Nano Banana could not apply a result ({type(exc).__name__}: "
+                                f"{exc}). It is saved in the Nano Banana history.")
     gallery.invalidate()
     fix = job.error.fix if job.error is not None else None
     suggested = job.error.suggested_model if job.error is not None else None
@@ -89,10 +96,12 @@ def _apply(job: Job) -> tuple[str, str]:
             created.append(apply.packed_image(name, image.data, entry.id if entry else "",
                                               target.get("colorspace")))
         _wire(created, target, outcome)
-    except errors.NanoBananaError as exc:
+    except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
         for img in created:
             bpy.data.images.remove(img)
-        return "ERROR", f"{exc} The result is saved in the Nano Banana history."
+        if not isinstance(exc, errors.NanoBananaError):
+            traceback.print_exc()
+        return "ERROR", f"{str(exc).rstrip('.')}. The result is saved in the Nano Banana history."
     first = outcome.results[0]
     runtime.STATE.last_turns = list(first.turns)
     runtime.STATE.last_model = first.model

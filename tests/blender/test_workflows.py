@@ -428,3 +428,32 @@ def test_edit_texture_of_a_float_exr_sends_srgb_colour(fake, scene, tmp_path):
     assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
     r, g, b = _sent_image(fake).getpixel((5, 5))
     assert abs(r - 188) <= 3 and r == g == b          # linear 0.5 is sRGB 188
+
+
+def test_an_unexpected_failure_while_applying_is_reported_and_the_pump_survives(fake, scene, monkeypatch):
+    apply = addon_module("apply")
+    real = apply.packed_image
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("simulated Blender failure")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(apply, "packed_image", flaky)
+    before = len(bpy.data.images)
+    expect_error(lambda: generate(variations=2, result_target="IMAGE"), "simulated Blender failure")
+    assert len(bpy.data.images) == before, [i.name for i in bpy.data.images]  # first one removed
+    assert "saved in the Nano Banana history" in status().text
+    monkeypatch.setattr(apply, "packed_image", real)
+    assert generate(variations=1) == {"FINISHED"}      # and the next job still lands
+
+
+def test_an_unexpected_failure_while_capturing_is_a_clear_error(fake, scene, monkeypatch):
+    capture = addon_module("capture")
+
+    def broken(context, max_side=2048):
+        raise RuntimeError("render engine exploded")
+    monkeypatch.setattr(capture, "camera_render", broken)
+    expect_error(bpy.ops.nanobanana.edit_render, "Could not prepare the input")
+    assert fake.requests == []
