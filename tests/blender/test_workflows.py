@@ -457,3 +457,17 @@ def test_an_unexpected_failure_while_capturing_is_a_clear_error(fake, scene, mon
     monkeypatch.setattr(capture, "camera_render", broken)
     expect_error(bpy.ops.nanobanana.edit_render, "Could not prepare the input")
     assert fake.requests == []
+
+
+def test_key_and_endpoint_from_the_environment(fake, scene, monkeypatch):
+    from conftest import MODULE
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    saved = prefs.api_key, prefs.base_url
+    prefs.api_key, prefs.base_url = "", ""
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", fake.url)
+    try:
+        assert generate(result_target="IMAGE") == {"FINISHED"}
+    finally:
+        prefs.api_key, prefs.base_url = saved
+    assert fake.generate_requests[-1].headers["x-goog-api-key"] == KEY
