@@ -89,8 +89,17 @@ def draw(layout, context) -> None:
                         text=f"History uses {used:.0f} MB of {cap} MB: prune…")
 
 
-def _entry(context, entry_id: str) -> Entry | None:
-    return runtime.history(context).get(entry_id)
+class _EntryOperator:
+    """Mixin: an operator acting on one saved result, named by `entry_id`."""
+    entry_id: StringProperty()  # type: ignore[valid-type]
+
+    def entry(self, context, *, needs_image: bool = False) -> Entry | None:
+        """The entry, or None after reporting that it is gone."""
+        entry = runtime.history(context).get(self.entry_id)
+        if entry is None or (needs_image and entry.image_path is None):
+            self.report({"ERROR"}, "That saved result is gone from the history folder.")  # type: ignore[attr-defined]
+            return None
+        return entry
 
 
 def image_for(entry: Entry) -> bpy.types.Image:
@@ -102,21 +111,19 @@ def image_for(entry: Entry) -> bpy.types.Image:
     return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id)
 
 
-class NANOBANANA_OT_history_use(bpy.types.Operator):
+class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
     """Use a saved result: load it, apply it to the selected objects, or open it for editing"""
     bl_idname = "nanobanana.history_use"
     bl_label = "Use Saved Result"
     bl_options = {"REGISTER", "UNDO"}
-    entry_id: StringProperty()  # type: ignore[valid-type]
     mode: EnumProperty(items=[("LOAD", "Load", "Load as an image"),  # type: ignore[valid-type]
                               ("MATERIAL", "Apply", "New material on the selected objects"),
                               ("EDIT", "Edit", "Show in the Image Editor to edit it further")],
                        default="LOAD")
 
     def execute(self, context):
-        entry = _entry(context, self.entry_id)
-        if entry is None or entry.image_path is None:
-            self.report({"ERROR"}, "That saved result is gone from the history folder.")
+        entry = self.entry(context, needs_image=True)
+        if entry is None:
             return {"CANCELLED"}
         try:
             img = image_for(entry)
@@ -133,17 +140,18 @@ class NANOBANANA_OT_history_use(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_continue(bpy.types.Operator):
+class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
     """Make this result the one Refine continues from (its whole conversation is resent)"""
     bl_idname = "nanobanana.history_continue"
     bl_label = "Continue Refining"
     bl_options = {"REGISTER", "UNDO"}
-    entry_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context):
-        entry = _entry(context, self.entry_id)
-        turns = runtime.history(context).load_turns(entry) if entry is not None else None
-        if entry is None or entry.image_path is None or not turns:
+        entry = self.entry(context, needs_image=True)
+        if entry is None:
+            return {"CANCELLED"}
+        turns = runtime.history(context).load_turns(entry)
+        if not turns:
             self.report({"ERROR"}, "This saved result cannot be continued: its conversation or "
                                    "images are missing from the history folder.")
             return {"CANCELLED"}
@@ -154,17 +162,15 @@ class NANOBANANA_OT_history_continue(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_recall(bpy.types.Operator):
+class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
     """Copy this result's prompt and settings back into the panel"""
     bl_idname = "nanobanana.history_recall"
     bl_label = "Recall Prompt and Settings"
     bl_options = {"REGISTER", "UNDO"}
-    entry_id: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context):
-        entry = _entry(context, self.entry_id)
+        entry = self.entry(context)
         if entry is None:
-            self.report({"ERROR"}, "That saved result is gone from the history folder.")
             return {"CANCELLED"}
         s = context.scene.nanobanana
         s.prompt_text = None
@@ -188,21 +194,19 @@ class NANOBANANA_OT_history_recall(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_delete(bpy.types.Operator):
+class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
     """Delete this saved result from disk (images already in a .blend stay there)"""
     bl_idname = "nanobanana.history_delete"
     bl_label = "Delete Saved Result"
-    entry_id: StringProperty()  # type: ignore[valid-type]
 
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
 
     def execute(self, context):
-        ok = runtime.history(context).delete(self.entry_id)
-        invalidate()
-        if not ok:
-            self.report({"ERROR"}, "That saved result was already gone.")
+        if self.entry(context) is None:
             return {"CANCELLED"}
+        runtime.history(context).delete(self.entry_id)
+        invalidate()
         return {"FINISHED"}
 
 

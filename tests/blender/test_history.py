@@ -79,3 +79,10 @@ def test_gallery_search_and_this_file_filter(fake, scene, tmp_path):
     s.gallery_this_file = False
     s.gallery_search = "MARBLE"
     assert [t for t in _draw_gallery().labels if "marble" in t] == ["only in this file: marble"]
+
+
+def test_actions_on_a_vanished_entry_explain_instead_of_failing(fake, scene):
+    from helpers import expect_error
+    for op in (bpy.ops.nanobanana.history_use, bpy.ops.nanobanana.history_continue,
+               bpy.ops.nanobanana.history_recall, bpy.ops.nanobanana.history_delete):
+        expect_error(op, "gone from the history folder", entry_id="20990101-000000-abcdef")
