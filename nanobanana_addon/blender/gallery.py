@@ -190,6 +190,7 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
                     pass
         if isinstance(settings.get("variations"), int):
             s.variations = max(1, settings["variations"])
+        s.seamless = bool(settings.get("seamless", False))
         self.report({"INFO"}, "Prompt and settings recalled")
         return {"FINISHED"}
 

@@ -128,7 +128,7 @@ class _Submit:
         return GenerationRequest(model=properties.model_id(s), prompt=properties.prompt_of(s),
                                  images=[*images_in, *refs], aspect_ratio=_aspect(s, width, height),
                                  image_size=s.image_size or None, variations=s.variations,
-                                 kind=cls.kind)
+                                 kind=cls.kind, seamless=s.seamless and cls.kind != "edit_render")
 
 
 class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):

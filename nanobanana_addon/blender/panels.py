@@ -52,6 +52,7 @@ def draw_settings(layout, context) -> None:
     sub.enabled = bool(info.image_sizes)
     sub.prop(s, "image_size")
     col.prop(s, "variations")
+    col.prop(s, "seamless")
     col.prop(s, "result_target")
     cost = models.estimate_cost(properties.model_id(s), s.image_size, s.variations, len(s.references))
     text = f"Estimated cost: ${cost:.3f}" if cost is not None else "Estimated cost: unknown model price"

@@ -77,6 +77,9 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     variations: IntProperty(  # type: ignore[valid-type]
         name="Variations", default=1, min=1, max=8,
         description="Independent images requested in parallel (each is billed)")
+    seamless: BoolProperty(  # type: ignore[valid-type]
+        name="Seamless Texture", default=False,
+        description="Ask for a tileable texture: wrapping edges, flat even light, no perspective")
     result_target: EnumProperty(  # type: ignore[valid-type]
         name="Result",
         items=[("MATERIAL", "Material on selection", "New material with the image, assigned "

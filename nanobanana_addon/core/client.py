@@ -27,6 +27,9 @@ from .keys import resolve_api_key
 from .request import GenerationRequest, GenerationResult, OutputImage, Part, Turn, Usage
 
 BASE_URL_ENV = "GOOGLE_GEMINI_BASE_URL"
+# Added after the artist's prompt when "Seamless texture" is on.
+SEAMLESS = ("Make the result a seamless, tileable texture: edges that wrap on all four sides, "
+            "even lighting without shadows or highlights, seen straight on with no perspective.")
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ class GeminiClient:
 
     @staticmethod
     def user_turn(request: GenerationRequest) -> Turn:
-        parts = [Part(text=request.prompt)]
+        parts = [Part(text=f"{request.prompt}\n\n{SEAMLESS}" if request.seamless else request.prompt)]
         refs = 0
         for img in request.images:
             if img.role == "edit":

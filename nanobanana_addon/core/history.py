@@ -93,7 +93,7 @@ class History:
             "created": time.strftime("%Y-%m-%d %H:%M:%S"), "kind": request.kind,
             "prompt": request.prompt, "model": request.model,
             "settings": {"aspect_ratio": request.aspect_ratio, "image_size": request.image_size,
-                         "variations": request.variations},
+                         "variations": request.variations, "seamless": request.seamless},
             "inputs": [self._describe_input(i.data, i.role, i.name) for i in request.images],
             "turns_before": len(request.history),
             "blend_file": blend_file, **(extra or {}),

@@ -45,6 +45,7 @@ class GenerationRequest:
     variations: int = 1
     history: list[Turn] = field(default_factory=list)   # earlier turns, for refine
     kind: str = "generate"              # generate / edit_render / edit_texture / refine
+    seamless: bool = False              # ask for a tileable texture (see client.SEAMLESS)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ in a real Blender on the built zip, against the fake Gemini server."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from types import SimpleNamespace
 
@@ -471,3 +472,13 @@ def test_key_and_endpoint_from_the_environment(fake, scene, monkeypatch):
     finally:
         prefs.api_key, prefs.base_url = saved
     assert fake.generate_requests[-1].headers["x-goog-api-key"] == KEY
+
+
+def test_seamless_texture_asks_for_a_tileable_result_but_not_for_render_edits(fake, scene):
+    from conftest import MODULE
+    client = sys.modules[f"{MODULE}.core.client"]
+    scene.nanobanana.seamless = True
+    assert generate(result_target="IMAGE") == {"FINISHED"}
+    assert user_parts(fake.generate_requests[-1])[0]["text"] == f"a weathered stone wall\n\n{client.SEAMLESS}"
+    assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
+    assert user_parts(fake.generate_requests[-1])[0]["text"] == "a weathered stone wall"
