@@ -3,7 +3,6 @@ in a real Blender on the built zip, against the fake Gemini server."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from types import SimpleNamespace
 
@@ -475,8 +474,10 @@ def test_key_and_endpoint_from_the_environment(fake, scene, monkeypatch):
 
 
 def test_seamless_texture_asks_for_a_tileable_result_but_not_for_render_edits(fake, scene):
+    import importlib
+
     from conftest import MODULE
-    client = sys.modules[f"{MODULE}.core.client"]
+    client = importlib.import_module(f"{MODULE}.core.client")   # loaded lazily by the add-on
     scene.nanobanana.seamless = True
     assert generate(result_target="IMAGE") == {"FINISHED"}
     assert user_parts(fake.generate_requests[-1])[0]["text"] == f"a weathered stone wall\n\n{client.SEAMLESS}"
