@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 PAGE = 8
 _previews = None
-_cache: dict = {"key": None, "entries": []}
+_cache: dict = {"key": None, "entries": [], "bytes": 0}
 
 
 def invalidate() -> None:
@@ -33,8 +33,10 @@ def entries(context) -> list[Entry]:
     blend = bpy.data.filepath if s.gallery_this_file else None
     key = (str(root), s.gallery_search, blend)
     if _cache["key"] != key:
-        _cache["entries"] = runtime.history(context).entries(search=s.gallery_search, blend_file=blend,
-                                                             with_images_only=True)
+        hist = runtime.history(context)
+        _cache["entries"] = hist.entries(search=s.gallery_search, blend_file=blend,
+                                         with_images_only=True)
+        _cache["bytes"] = hist.total_bytes()
         _cache["key"] = key
     return _cache["entries"]
 
@@ -81,9 +83,8 @@ def draw(layout, context) -> None:
         op.entry_id = entry.id
     if len(found) > PAGE:
         layout.label(text=f"{len(found) - PAGE} older results: refine the search")
-    hist = runtime.history(context)
     cap = preferences.get(context).history_cap_mb
-    used = hist.total_bytes() / 1e6 if found else 0.0
+    used = _cache["bytes"] / 1e6      # measured with the cached listing, not per redraw
     if used > cap:
         layout.operator("nanobanana.history_prune", icon="ERROR",
                         text=f"History uses {used:.0f} MB of {cap} MB: prune…")
