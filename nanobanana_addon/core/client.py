@@ -138,8 +138,11 @@ class GeminiClient:
         ratio = request.aspect_ratio if request.aspect_ratio not in (None, "", "AUTO") else None
         size = request.image_size if info.supports_size(request.image_size) else None
         image_config = types.ImageConfig(aspect_ratio=ratio, image_size=size) if (ratio or size) else None
+        # Only a level the catalog maps for this model; no sampling parameters (deprecated).
+        level = request.thinking_level if request.thinking_level in info.thinking_levels.values() else None
+        thinking = types.ThinkingConfig(thinking_level=types.ThinkingLevel(level)) if level else None
         return types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"],
-                                           image_config=image_config)
+                                           image_config=image_config, thinking_config=thinking)
 
     # ------------------------------------------------------------ public API
     def generate(self, request: GenerationRequest,
@@ -202,6 +205,20 @@ class GeminiClient:
         if cancel.is_set():
             failures = [errors.cancelled()]
         return results, failures
+
+    def list_models(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(id, display name, supported methods) of every model the key may use.
+        One blocking call (paged by the SDK): run it off the main thread."""
+        sdk = self._client()
+        out = []
+        try:
+            for m in sdk.models.list(config={"page_size": 100}):
+                name = str(getattr(m, "name", "") or "")
+                out.append((name.removeprefix("models/"), str(getattr(m, "display_name", "") or ""),
+                            tuple(getattr(m, "supported_actions", None) or ())))
+        except Exception as exc:  # noqa: BLE001 - typed below
+            raise self.classify(exc, "") from None
+        return out
 
     # ------------------------------------------------------------ one HTTP call
     def _call(self, turns: list[Turn], request: GenerationRequest, cancel: threading.Event):
@@ -300,11 +317,14 @@ class GeminiClient:
                       thoughts_tokens=getattr(um, "thoughts_token_count", 0) or 0,
                       total_tokens=getattr(um, "total_token_count", 0) or 0)
         size = request.image_size if models.lookup(request.model).supports_size(request.image_size) else None
+        warnings = [errors.ratio_rewritten(request.aspect_ratio or "", o.width, o.height)
+                    for o in outputs[:1]
+                    if models.ratio_mismatch(request.aspect_ratio, o.width, o.height)]
         return GenerationResult(
             model=request.model, images=outputs, text=text, finish_reason=finish or "STOP",
             usage=usage, cost_usd=models.actual_cost(request.model, size, len(outputs), usage.prompt_tokens),
             turns=[Turn("model", tuple(kept))],
-            model_version=getattr(response, "model_version", "") or "")
+            model_version=getattr(response, "model_version", "") or "", warnings=warnings)
 
 
 def _enum_name(value: Any) -> str:

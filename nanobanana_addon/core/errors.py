@@ -133,6 +133,33 @@ def cancelled() -> Cancelled:
     return Cancelled("Cancelled. Nothing was changed.")
 
 
+def model_gone(model: str, detail: str = "", listed: bool = True) -> ModelNotFound:
+    """A model id the API no longer serves (404, or missing from the key's live list)."""
+    info = models.lookup(model)
+    name = f"{info.label} ({model})" if info.label != model else model
+    if info.retired:
+        when = f" on {info.retired}" if info.retired[:1].isdigit() else ""
+        what = f"{name} was retired by Google{when}."
+    elif not listed:
+        what = f"{name} is not offered to your API key (retired or not enabled)."
+    else:
+        what = f"{name} is not available (retired, renamed or mistyped)."
+    repl = models.successor(model)
+    if repl is None and model != models.DEFAULT_MODEL:
+        repl = models.DEFAULT_MODEL
+    hint = (f" Switch to {models.label_of(repl)}." if repl else " Pick a model from the list.")
+    return ModelNotFound(what + hint, detail=detail, suggested_model=repl)
+
+
+def settings_adjusted(label: str, changes: tuple[str, ...] | list[str]) -> str:
+    return f"Adjusted for {label}: {'; '.join(changes)}."
+
+
+def ratio_rewritten(requested: str, width: int, height: int) -> str:
+    return (f"Asked for {requested} but the image came back {width}×{height}: the model or a "
+            "proxy on the way changed the aspect ratio")
+
+
 def input_too_large(total_mb: float) -> InputTooLarge:
     return InputTooLarge(f"The input images are too large to send ({total_mb:.1f} MB, limit "
                          "20 MB). Use fewer reference images.")
@@ -189,19 +216,16 @@ def from_http(code: int, status: str, message: str, payload: Any, model: str,
                                 "Enable the Generative Language API for the key's project, "
                                 "or check the region.", detail=detail)
     if code == 404:
-        repl = models.replacement_for(model)
-        hint = (f"Switch to {models.label_of(repl)} ({repl})." if repl
-                else "Pick a model from the list.")
-        return ModelNotFound(f"Model {model} is not available (retired or unknown). {hint}",
-                             detail=detail, suggested_model=repl)
+        return model_gone(model, detail=detail)
     if code == 429:
         wait = retry_delay_of(payload)
         when = f"Try again in {wait:.0f} s" if wait else "Try again in a minute"
-        if model != models.DEFAULT_MODEL:
-            return QuotaExceeded(f"Quota reached for {model}. {when} or switch to "
-                                 f"{models.label_of(models.DEFAULT_MODEL)}.", detail=detail,
-                                 retry_after=wait, suggested_model=models.DEFAULT_MODEL)
-        err = QuotaExceeded(f"Quota reached for {model}. {when}, or check your plan's "
+        other = models.QUOTA_FALLBACK
+        if model != other:
+            return QuotaExceeded(f"Quota reached for {label}. {when} or switch to "
+                                 f"{models.label_of(other)}.", detail=detail,
+                                 retry_after=wait, suggested_model=other)
+        err = QuotaExceeded(f"Quota reached for {label}. {when}, or check your plan's "
                             "limits in Google AI Studio.", detail=detail, retry_after=wait)
         err.fix = None      # already on the cheapest model: nothing to switch to
         return err

@@ -54,6 +54,7 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
                 with lock:
                     outcome.warnings.append(str(exc))
         with lock:
+            outcome.warnings.extend(w for w in result.warnings if w not in outcome.warnings)
             outcome.results.append(result)
             outcome.entries.extend(saved)
 

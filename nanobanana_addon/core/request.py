@@ -46,6 +46,7 @@ class GenerationRequest:
     history: list[Turn] = field(default_factory=list)   # earlier turns, for refine
     kind: str = "generate"              # generate / edit_render / edit_texture / refine
     seamless: bool = False              # ask for a tileable texture (see client.SEAMLESS)
+    thinking_level: str | None = None   # thinkingConfig.thinkingLevel; only models that take one
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,4 @@ class GenerationResult:
     model_version: str = ""
     elapsed_s: float = 0.0
     attempts: int = 1
+    warnings: list[str] = field(default_factory=list)   # e.g. the ratio came back different

@@ -13,7 +13,7 @@ from nanobanana_addon.core import errors
 from nanobanana_addon.core.client import ClientConfig, GeminiClient
 from nanobanana_addon.core.request import GenerationRequest, InputImage
 
-FLASH, PRO = "gemini-2.5-flash-image", "gemini-3-pro-image-preview"
+FLASH, PRO = "gemini-3.1-flash-lite-image", "gemini-3-pro-image"
 
 
 def req(prompt="a mossy brick wall", model=FLASH, **kw) -> GenerationRequest:
@@ -29,7 +29,7 @@ def test_text_to_image(fake, make_client):
     (img,) = result.images
     assert (img.width, img.height) == sent.image_size and img.mime_type == "image/png"
     assert result.text == "Here is your image." and result.finish_reason == "STOP"
-    assert result.usage.output_tokens > 0 and result.cost_usd == pytest.approx(0.039, abs=0.002)
+    assert result.usage.output_tokens > 0 and result.cost_usd == pytest.approx(0.034, abs=0.002)
     assert [t.role for t in result.turns] == ["user", "model"]
     assert any(p.thought_signature for p in result.turns[1].parts)
 
@@ -148,7 +148,7 @@ def test_quota_longer_than_the_cap_fails_at_once_with_the_wait(fake, make_client
     with pytest.raises(errors.QuotaExceeded) as caught:
         make_client(max_wait_s=30).generate(req(model=PRO))
     assert time.monotonic() - t0 < 2 and len(fake.generate_requests) == 1
-    assert str(caught.value).startswith(f"Quota reached for {PRO}. Try again in 40 s or switch to Nano Banana")
+    assert str(caught.value).startswith("Quota reached for Nano Banana Pro. Try again in 40 s or switch to Nano Banana 2 Lite")
     assert caught.value.suggested_model == FLASH
 
 

@@ -18,12 +18,12 @@ from nanobanana_addon.core.request import GenerationRequest, GenerationResult, I
 
 def result(data: bytes | None = None) -> GenerationResult:
     data = data or png(16, 16)
-    return GenerationResult(model="gemini-2.5-flash-image", images=[OutputImage(data, "image/png", 16, 16)],
+    return GenerationResult(model="gemini-nano-banana-2.1", images=[OutputImage(data, "image/png", 16, 16)],
                             text="ok", usage=Usage(10, 1290, 0, 1300), cost_usd=0.039)
 
 
 def request(prompt="stone wall") -> GenerationRequest:
-    return GenerationRequest(model="gemini-2.5-flash-image", prompt=prompt,
+    return GenerationRequest(model="gemini-nano-banana-2.1", prompt=prompt,
                              images=[InputImage(png(40, 40), "image/png", "edit", "wall.png")])
 
 
@@ -109,7 +109,7 @@ def test_prune_removes_oldest_only_when_asked(tmp_path):
 
 def test_pipeline_saves_every_result_before_returning_and_never_the_key(tmp_path, fake):
     h = history.History(tmp_path)
-    req = GenerationRequest(model="gemini-2.5-flash-image", prompt="tiles", variations=2)
+    req = GenerationRequest(model="gemini-nano-banana-2.1", prompt="tiles", variations=2)
     outcome = pipeline.run(req, ClientConfig(api_key=KEY, base_url=fake.url), h, threading.Event())
     assert outcome.image_count == 2 and len(outcome.entries) == 2
     for entry, res in zip(outcome.entries, outcome.results, strict=True):
@@ -149,7 +149,7 @@ def test_conversation_is_kept_for_refining_later(tmp_path, fake):
     h = history.History(tmp_path)
     client = GeminiClient(ClientConfig(api_key=KEY, base_url=fake.url))
     try:
-        req = GenerationRequest(model="gemini-3-pro-image-preview", prompt="a brick wall",
+        req = GenerationRequest(model="gemini-3-pro-image", prompt="a brick wall",
                                 images=[InputImage(png(40, 40), "image/png", "reference", "ref.png")])
         first = client.generate(req)
         entry = h.record(req, result=first)

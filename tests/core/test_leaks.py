@@ -41,7 +41,7 @@ def test_fault_matrix_leaves_no_thread_or_socket(caplog):
             if behaviour.__class__.__name__ == "Hang":
                 threading.Timer(0.2, cancel.set).start()
             try:
-                client.generate(GenerationRequest(model="gemini-2.5-flash-image", prompt="x"), cancel)
+                client.generate(GenerationRequest(model="gemini-nano-banana-2.1", prompt="x"), cancel)
             except errors.NanoBananaError:
                 pass
             finally:

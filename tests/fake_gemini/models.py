@@ -3,6 +3,9 @@ aspect ratios / image sizes each accepts, the output pixel size for every
 (model, imageSize, aspectRatio) cell, and output token counts.
 
 Data only (plus tiny lookup helpers). Sources, all public:
+- Lineup (Nov 2026): gemini-nano-banana-2.1 (14 ratios, 1K/2K/4K, no 512),
+  gemini-3-pro-image (10 ratios, 1K/2K/4K), gemini-3.1-flash-lite-image (14 ratios, 1K
+  only); the retired ids stay in the table so a test can serve them on purpose.
 - gemini-2.5-flash-image: Gemini API image-generation guide, table
   "aspect ratio | resolution | tokens" (1:1 1024x1024 1290 tokens ...).
   The model has a single 1K tier and no ``imageSize`` parameter.
@@ -59,24 +62,53 @@ class ModelSpec:
     input_image_tokens: int = 258
     thoughts_tokens: int = 0
     display_name: str = ""
+    thinking_levels: tuple = ()   # accepted thinkingConfig.thinkingLevel values; () = none
 
+
+_FLASH_LEVELS = ("MINIMAL", "HIGH")
 
 MODELS = {
+    # Live as of Nov 2026.
+    "gemini-nano-banana-2.1": ModelSpec(
+        id="gemini-nano-banana-2.1", display_name="Nano Banana 2.1",
+        ratios=ALL_RATIOS, sizes=("1K", "2K", "4K"), grid=GRID_GEMINI3,
+        thinking=True, thinking_levels=_FLASH_LEVELS,
+        image_tokens={"1K": 1120, "2K": 1680, "4K": 2520},
+        input_image_tokens=1120, thoughts_tokens=120),
+    "gemini-3-pro-image": ModelSpec(
+        id="gemini-3-pro-image", display_name="Nano Banana Pro",
+        ratios=STANDARD_RATIOS, sizes=("1K", "2K", "4K"), grid=GRID_GEMINI3,
+        thinking=True, image_tokens={"1K": 1120, "2K": 1120, "4K": 2000},
+        input_image_tokens=560, thoughts_tokens=160),
+    "gemini-3.1-flash-lite-image": ModelSpec(
+        id="gemini-3.1-flash-lite-image", display_name="Nano Banana 2 Lite",
+        ratios=ALL_RATIOS, sizes=("1K",), grid=GRID_GEMINI3,
+        thinking=True, thinking_levels=_FLASH_LEVELS, image_tokens={"1K": 1120},
+        input_image_tokens=560, thoughts_tokens=60),
+    # Retired: served only when a test lists them in FakeGemini(live=[...]).
+    "gemini-3.1-flash-image": ModelSpec(
+        id="gemini-3.1-flash-image", display_name="Nano Banana 2",
+        ratios=ALL_RATIOS, sizes=("512", "1K", "2K", "4K"), grid=GRID_GEMINI3,
+        thinking=True, thinking_levels=_FLASH_LEVELS,
+        image_tokens={"512": 747, "1K": 1120, "2K": 1680, "4K": 2520},
+        input_image_tokens=1120, thoughts_tokens=120),
     "gemini-2.5-flash-image": ModelSpec(
         id="gemini-2.5-flash-image", display_name="Nano Banana",
         ratios=STANDARD_RATIOS, sizes=(), grid=GRID_25_FLASH, thinking=False,
         image_tokens={"1K": 1290}, input_image_tokens=258),
     "gemini-3-pro-image-preview": ModelSpec(
-        id="gemini-3-pro-image-preview", display_name="Nano Banana Pro",
+        id="gemini-3-pro-image-preview", display_name="Nano Banana Pro Preview",
         ratios=STANDARD_RATIOS, sizes=("1K", "2K", "4K"), grid=GRID_GEMINI3,
         thinking=True, image_tokens={"1K": 1120, "2K": 1120, "4K": 2000},
         input_image_tokens=560, thoughts_tokens=160),
     "gemini-3.1-flash-image-preview": ModelSpec(
-        id="gemini-3.1-flash-image-preview", display_name="Nano Banana 2",
+        id="gemini-3.1-flash-image-preview", display_name="Nano Banana 2 Preview",
         ratios=ALL_RATIOS, sizes=("512", "1K", "2K", "4K"), grid=GRID_GEMINI3,
         thinking=True, image_tokens={"512": 747, "1K": 1120, "2K": 1680, "4K": 2520},
         input_image_tokens=1120, thoughts_tokens=120),
 }
+# What the real API serves today; everything else in MODELS answers 404 NOT_FOUND.
+LIVE_IDS = ("gemini-nano-banana-2.1", "gemini-3-pro-image", "gemini-3.1-flash-lite-image")
 
 
 def generic_spec(model_id: str) -> ModelSpec:

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import responses as R
-from .models import MODELS, ModelSpec, generic_spec
+from .models import LIVE_IDS, MODELS, ModelSpec, generic_spec
 from .validate import DEFAULT_MAX_REQUEST_BYTES, Invalid, b64decode_any, validate_generate
 
 _GEN_RE = re.compile(r"^/(v1beta|v1|v1alpha)/models/([^/:]+):(generateContent|streamGenerateContent)$")
@@ -266,7 +266,7 @@ class _Handler(BaseHTTPRequestHandler):
             rec.error = "wrong API key"
             return R.api_key_invalid().respond(ctx)
         if rec.action == "list":
-            return ctx.send_json(200, {"models": [fake._model_json(s) for s in fake.models.values()]})
+            return ctx.send_json(200, fake._list_page(query))
         model = rec.model[len("models/"):] if rec.model.startswith("models/") else rec.model
         spec = fake.models.get(model)
         if spec is None:
@@ -327,7 +327,7 @@ class _Server(ThreadingHTTPServer):
 class FakeGemini:
     """A started fake Gemini server. See the package docstring for the API."""
 
-    def __init__(self, api_key="test-key", latency=0.0, extra_models=None, image_scale=1.0,
+    def __init__(self, api_key="test-key", latency=0.0, extra_models=None, live=None, image_scale=1.0,
                  host="127.0.0.1", port=0, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
                  strict_images=True, verbose=False):
         self.api_key = api_key              # None: any non-empty key is accepted
@@ -337,10 +337,14 @@ class FakeGemini:
         self.strict_images = strict_images
         self.verbose = verbose
         self.default_behaviour = None       # None -> R.image()
-        self.models = dict(MODELS)
+        # Served ids: today's live ones (or `live`), plus `extra_models`; any other id,
+        # retired ones included, answers 404 NOT_FOUND like Google does.
+        self.models = {i: MODELS[i] if i in MODELS else generic_spec(i) for i in (live or LIVE_IDS)}
         for m in extra_models or ():
             spec = m if isinstance(m, ModelSpec) else generic_spec(str(m))
             self.models[spec.id] = spec
+        self.list_page_size = 50            # models.list pages like the real API: default
+        self.list_max_page_size = 1000      # and largest pageSize
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._queue, self._requests, self._counter = [], [], 0
@@ -429,6 +433,20 @@ class FakeGemini:
     def issued_signatures(self) -> SignatureSet:
         with self._lock:
             return SignatureSet(self._sigs)
+
+    def _list_page(self, query) -> dict:
+        """One page of models.list: pageSize (capped at 1000) and pageToken as Google pages."""
+        try:
+            size = int((query.get("pageSize") or [self.list_page_size])[0]) or self.list_page_size
+            size = min(self.list_max_page_size, size)
+            start = int((query.get("pageToken") or ["0"])[0] or 0)
+        except ValueError:
+            size, start = self.list_page_size, 0
+        specs = list(self.models.values())
+        page = {"models": [self._model_json(s) for s in specs[start:start + size]]}
+        if start + size < len(specs):
+            page["nextPageToken"] = str(start + size)
+        return page
 
     def _model_json(self, spec) -> dict:
         return {"name": "models/" + spec.id, "version": "001", "displayName": spec.display_name or spec.id,

@@ -193,6 +193,16 @@ def validate_generate(raw: bytes, spec, is_issued, max_bytes: int = DEFAULT_MAX_
     return body, info
 
 
+def _check_thinking(tc, spec) -> None:
+    if tc is None:
+        return
+    level, budget = get(tc, "thinkingLevel"), get(tc, "thinkingBudget")
+    if level is not None and budget is not None:
+        _bad("You can only set only one of thinking budget and thinking level.")
+    if level is not None and level not in spec.thinking_levels:
+        _bad("Thinking level %s is not supported for models/%s." % (json.dumps(level), spec.id))
+
+
 def _check_config(body: dict, spec, info: RequestInfo) -> None:
     cfg = get(body, "generationConfig")
     if cfg is None:
@@ -218,6 +228,10 @@ def _check_config(body: dict, spec, info: RequestInfo) -> None:
                  % ",".join(m.lower() for m in mods))
         if norm:
             info.modalities = norm
+    for deprecated in ("temperature", "topP", "topK"):
+        if get(cfg, deprecated) is not None:
+            _bad("(fake) %s is deprecated for image models; do not send it." % deprecated)
+    _check_thinking(get(cfg, "thinkingConfig"), spec)
     ic = get(cfg, "imageConfig")
     if ic is None:
         return

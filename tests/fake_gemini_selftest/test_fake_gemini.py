@@ -11,8 +11,15 @@ import zlib
 
 import pytest
 
-from tests.fake_gemini import FakeGemini, expected_pixel
+from tests.fake_gemini import FakeGemini as _FakeGemini
+from tests.fake_gemini import expected_pixel
 from tests.fake_gemini import responses as R
+from tests.fake_gemini.models import LIVE_IDS, MODELS
+
+
+def FakeGemini(**kw):  # noqa: N802 - the class, serving its whole table (retired ids too)
+    return _FakeGemini(live=list(MODELS), **kw)
+
 
 FLASH, PRO, FLASH31 = "gemini-2.5-flash-image", "gemini-3-pro-image-preview", "gemini-3.1-flash-image-preview"
 
@@ -475,6 +482,55 @@ def test_models_get_and_list(fake_gemini):
     assert status == 200 and js["name"] == "models/" + PRO
     status, _, _, js = call(fake_gemini, method="GET", path="/v1beta/models?pageSize=50")
     assert status == 200 and {m["name"] for m in js["models"]} >= {"models/" + FLASH, "models/" + FLASH31}
+
+
+def test_retired_ids_answer_404_by_default_and_only_live_ids_are_listed():
+    with _FakeGemini(api_key="test-key") as fake:
+        for retired in (FLASH, PRO, FLASH31, "gemini-3.1-flash-image"):
+            status, _, _, js = call(fake, model=retired)
+            assert status == 404 and js["error"]["status"] == "NOT_FOUND"
+            assert js["error"]["message"].startswith("models/%s is not found" % retired)
+        status, _, _, js = call(fake, method="GET", path="/v1beta/models")
+        assert [m["name"] for m in js["models"]] == ["models/" + i for i in LIVE_IDS]
+        assert all("generateContent" in m["supportedGenerationMethods"] for m in js["models"])
+    with _FakeGemini(api_key="test-key", live=["gemini-9-image"]) as fake:
+        assert call(fake, model="gemini-9-image", body=body_for(aspect="8:1"))[0] == 200
+        assert call(fake, model=LIVE_IDS[0])[0] == 404
+
+
+def test_models_list_pages_like_google(fake_gemini):
+    names, token, pages = [], "", 0
+    while True:
+        q = "?pageSize=3" + ("&pageToken=" + token if token else "")
+        status, _, _, js = call(fake_gemini, method="GET", path="/v1beta/models" + q)
+        assert status == 200 and len(js["models"]) <= 3
+        names += [m["name"] for m in js["models"]]
+        pages += 1
+        token = js.get("nextPageToken", "")
+        if not token:
+            break
+    assert pages == 3 and names == ["models/" + i for i in MODELS]
+
+
+@pytest.mark.parametrize("model, thinking, ok", [
+    ("gemini-nano-banana-2.1", {"thinkingLevel": "MINIMAL"}, True),
+    ("gemini-nano-banana-2.1", {"thinkingLevel": "HIGH"}, True),
+    ("gemini-3-pro-image", {"thinkingLevel": "HIGH"}, False),         # Pro takes no level
+    ("gemini-nano-banana-2.1", {"thinkingLevel": "HIGH", "thinkingBudget": 100}, False),
+])
+def test_thinking_level_only_where_the_model_takes_one(fake_gemini, model, thinking, ok):
+    fake_gemini.image_scale = 0.01
+    body = body_for()
+    body["generationConfig"]["thinkingConfig"] = thinking
+    status, _, _, js = call(fake_gemini, model=model, body=body)
+    assert (status == 200) == ok, js
+
+
+def test_deprecated_sampling_parameters_are_rejected(fake_gemini):
+    body = body_for()
+    body["generationConfig"]["temperature"] = 0.7
+    status, _, _, js = call(fake_gemini, body=body)
+    assert status == 400 and "temperature" in js["error"]["message"]
 
 
 # ---------------------------------------------------------------- recording / lifecycle
