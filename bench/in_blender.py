@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from fake_gemini import FakeGemini  # noqa: E402
 
 KEY = "bench-key"
-FLASH, PRO = "gemini-2.5-flash-image", "gemini-3-pro-image-preview"
+FLASH, PRO = "gemini-nano-banana-2.1", "gemini-3-pro-image"
 now = time.perf_counter
 med = statistics.median
 ROWS: list[dict] = []

@@ -13,7 +13,7 @@ import bpy.utils.previews
 from bpy.props import EnumProperty, StringProperty
 
 from ..core import models
-from . import apply, preferences, runtime
+from . import apply, live_models, preferences, properties, runtime
 
 if TYPE_CHECKING:
     from ..core.history import Entry
@@ -177,10 +177,7 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
         s.prompt_text = None
         s.prompt = entry.prompt
         model = str(entry.meta.get("model") or models.DEFAULT_MODEL)
-        if model in {m.id for m in models.CATALOG}:
-            s.model = model
-        else:
-            s.model, s.custom_model = "CUSTOM", model
+        properties.set_model(s, model)     # a retired id stays as it was, and says so below
         settings = entry.meta.get("settings") or {}
         for prop in ("aspect_ratio", "image_size"):
             value = settings.get(prop)
@@ -192,7 +189,10 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
         if isinstance(settings.get("variations"), int):
             s.variations = max(1, settings["variations"])
         s.seamless = bool(settings.get("seamless", False))
-        self.report({"INFO"}, "Prompt and settings recalled")
+        if live_models.announce(model):
+            self.report({"WARNING"}, runtime.STATE.status.text)
+        else:
+            self.report({"INFO"}, "Prompt and settings recalled")
         return {"FINISHED"}
 
 

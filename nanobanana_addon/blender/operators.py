@@ -16,7 +16,7 @@ from bpy.props import IntProperty, StringProperty
 
 from ..core import errors, images, models
 from ..core.keys import resolve_api_key
-from . import preferences, properties, pump, runtime
+from . import live_models, preferences, properties, pump, runtime
 
 if TYPE_CHECKING:
     from ..core.request import GenerationRequest, InputImage
@@ -52,7 +52,7 @@ def _aspect(settings, width: int = 0, height: int = 0) -> str | None:
     return None
 
 
-def _references(settings, limit: int) -> list[InputImage]:
+def _references(settings) -> list[InputImage]:
     from ..core.request import InputImage
     from . import capture
     refs: list[InputImage] = []
@@ -69,9 +69,6 @@ def _references(settings, limit: int) -> list[InputImage]:
             except OSError as exc:
                 raise errors.InvalidInput(f"Reference image {path} cannot be read "
                                           f"({exc.strerror}).") from None
-    if len(refs) > limit:
-        raise errors.InvalidInput(f"{models.label_of(properties.model_id(settings))} accepts up to {limit} "
-                                  f"input images; remove {len(refs) - limit} reference(s).")
     return refs
 
 
@@ -106,7 +103,7 @@ class _Submit:
                 traceback.print_exc()
                 exc = errors.InvalidInput(f"Could not prepare the input ({type(exc).__name__}: "
                                           f"{exc}). Nothing was sent.")
-            runtime.set_status(str(exc), "ERROR", exc.fix)
+            runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         job = pump.submit(context, request, target)
@@ -123,12 +120,23 @@ class _Submit:
                      height: int = 0) -> GenerationRequest:
         from ..core.request import GenerationRequest
         s = _settings(context)
-        info = models.lookup(properties.model_id(s))
-        refs = _references(s, info.max_reference_images - len(images_in))
-        return GenerationRequest(model=properties.model_id(s), prompt=properties.prompt_of(s),
-                                 images=[*images_in, *refs], aspect_ratio=_aspect(s, width, height),
-                                 image_size=s.image_size or None, variations=s.variations,
-                                 kind=cls.kind, seamless=s.seamless and cls.kind != "edit_render")
+        model = properties.model_id(s)
+        gone = live_models.gone(model)
+        if gone is not None:
+            raise gone
+        refs = _references(s)
+        info = models.lookup(model)
+        if len(images_in) + len(refs) > info.max_reference_images:
+            extra = len(images_in) + len(refs) - info.max_reference_images
+            raise errors.InvalidInput(f"{info.label} accepts up to {info.max_reference_images} "
+                                      f"input images; remove {extra} reference(s).")
+        fitted = models.fit(model, _aspect(s, width, height), s.image_size or None, 0, s.speed)
+        return GenerationRequest(model=model, prompt=properties.prompt_of(s),
+                                 images=[*images_in, *refs], aspect_ratio=fitted.aspect_ratio,
+                                 image_size=fitted.image_size if info.image_sizes else None,
+                                 variations=s.variations, kind=cls.kind,
+                                 seamless=s.seamless and cls.kind != "edit_render",
+                                 thinking_level=fitted.thinking)
 
 
 class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
@@ -207,6 +215,9 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
             raise errors.InvalidInput("Nothing to refine yet: generate or edit an image first.")
         request = cls.base_request(context, [])
         request.model = st.last_model or request.model
+        gone = live_models.gone(request.model)
+        if gone is not None:
+            raise gone
         request.history = list(st.last_turns)
         request.variations = 1
         target = {k: v for k, v in st.last_target.items() if k in ("material", "node", "colorspace")}
@@ -278,12 +289,26 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
 
     def execute(self, context):
         s = _settings(context)
-        known = [m.id for m in models.CATALOG]
-        if self.model in known:
-            s.model = self.model
-        else:
-            s.model, s.custom_model = "CUSTOM", self.model or models.DEFAULT_MODEL
-        runtime.set_status(f"Switched to {models.label_of(properties.model_id(s))}.", "INFO")
+        old = properties.model_id(s)
+        new = self.model or models.DEFAULT_MODEL
+        changes = properties.set_model(s, new)
+        if runtime.STATE.last_model == old:      # Refine continues on the new model too
+            runtime.STATE.last_model = new
+        if not changes:
+            runtime.set_status(f"Switched to {models.label_of(new)}.", "INFO")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_refresh_models(bpy.types.Operator):
+    """Ask Gemini which image models your key can use now (the list is kept for a day)"""
+    bl_idname = "nanobanana.refresh_models"
+    bl_label = "Refresh Model List"
+
+    def execute(self, context):
+        if not live_models.refresh(context, force=True, wait=bpy.app.background):
+            why = blocked_reason(context) or "A refresh is already running."
+            self.report({"WARNING"}, why)
+            return {"CANCELLED"}
         return {"FINISHED"}
 
 
@@ -317,5 +342,5 @@ class NANOBANANA_OT_reference_remove(bpy.types.Operator):
 CLASSES = (NANOBANANA_OT_generate, NANOBANANA_OT_edit_render, NANOBANANA_OT_edit_texture,
            NANOBANANA_OT_refine, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
            NANOBANANA_OT_open_preferences, NANOBANANA_OT_enable_online_access,
-           NANOBANANA_OT_switch_model, NANOBANANA_OT_reference_add,
+           NANOBANANA_OT_switch_model, NANOBANANA_OT_refresh_models, NANOBANANA_OT_reference_add,
            NANOBANANA_OT_reference_remove)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, operators, properties, runtime
+from . import gallery, live_models, operators, properties, runtime
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -43,19 +43,31 @@ def draw_settings(layout, context) -> None:
     col = layout.column()
     col.use_property_split = True
     col.use_property_decorate = False
-    col.prop(s, "model")
-    if s.model == "CUSTOM":
+    row = col.row(align=True)
+    row.prop(s, "model")
+    row.operator("nanobanana.refresh_models", text="", icon="FILE_REFRESH")
+    if s.model == properties.CUSTOM:
         col.prop(s, "custom_model")
-    info = models.lookup(properties.model_id(s))
+    model = properties.model_id(s)
+    info = models.lookup(model)
+    gone = live_models.gone(model)
+    if gone is not None:
+        _message_box(layout, str(gone), "ERROR", gone.fix, gone.suggested_model)
+    col = layout.column()
+    col.use_property_split = True
+    col.use_property_decorate = False
     col.prop(s, "aspect_ratio")
     sub = col.row()
     sub.enabled = bool(info.image_sizes)
     sub.prop(s, "image_size")
+    if info.thinking_levels:
+        col.row().prop(s, "speed", expand=True)
     col.prop(s, "variations")
     col.prop(s, "seamless")
     col.prop(s, "result_target")
     cost = models.estimate_cost(properties.model_id(s), s.image_size, s.variations, len(s.references))
-    text = f"Estimated cost: ${cost:.3f}" if cost is not None else "Estimated cost: unknown model price"
+    approx = "~" if info.price_estimated else ""
+    text = f"Estimated cost: {approx}${cost:.3f}" if cost is not None else "Estimated cost: unknown model price"
     layout.label(text=text, icon="FUND")
 
 
@@ -85,15 +97,20 @@ def draw_status(layout) -> None:
     st = runtime.STATE.status
     if not st.text:
         return
-    icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(st.level, "CHECKMARK")
+    _message_box(layout, st.text, st.level, st.fix, st.suggested_model)
+
+
+def _message_box(layout, text: str, level: str, fix: str | None, suggested: str | None) -> None:
+    """A wrapped message with the button that fixes it (switch model, preferences, …)."""
+    icon = {"ERROR": "ERROR", "WARNING": "INFO"}.get(level, "CHECKMARK")
     box = layout.box()
     col = box.column(align=True)
-    for i, line in enumerate(_wrap(st.text, 48)):
+    for i, line in enumerate(_wrap(text, 48)):
         col.label(text=line, icon=icon if i == 0 else "BLANK1")
-    if st.fix in FIX_OPERATORS:
-        op_id, op_icon = FIX_OPERATORS[st.fix]
-        if st.fix == errors.FIX_SWITCH_MODEL:
-            target = st.suggested_model or models.DEFAULT_MODEL
+    if fix in FIX_OPERATORS:
+        op_id, op_icon = FIX_OPERATORS[fix]
+        if fix == errors.FIX_SWITCH_MODEL:
+            target = suggested or models.DEFAULT_MODEL
             op = col.operator(op_id, text=f"Switch to {models.label_of(target)}", icon=op_icon)
             op.model = target
         else:

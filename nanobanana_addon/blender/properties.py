@@ -1,8 +1,10 @@
 """Scene settings `scene.nanobanana` (the public scripting contract): prompt, model,
-aspect ratio, size tier, variations, reference images, where results go.
+aspect ratio, size tier, thinking speed, variations, reference images, where results go.
 
-Enum items for ratios and sizes come from the model catalog; each item keeps a stable
-number so switching models never silently turns one value into another.
+The model is stored as its id (text), shown as an enum of the live models; a saved id
+that is no longer offered stays visible as "retired" and is never rewritten silently.
+Enum items for ratios and sizes come from the model catalog with stable numbers, and a
+model switch adjusts what the new model does not take, saying so.
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from bpy.props import (
     StringProperty,
 )
 
-from ..core import models
+from ..core import errors, models
 
-ALL_RATIOS = ("AUTO",) + models.STANDARD_RATIOS + models.EXTREME_RATIOS
-ALL_SIZES = ("1K", "2K", "4K", "512")   # item numbers: 1K (the default) is 0
+ALL_RATIOS = ("AUTO",) + models.WIDE_RATIOS
+CUSTOM, CUSTOM_NUMBER = "CUSTOM", 99
 _items_cache: dict[tuple, list] = {}   # Blender needs enum item strings kept alive
 
 
@@ -29,12 +31,30 @@ def _cached(key: tuple, build) -> list:
     return _items_cache[key]
 
 
+def _size_number(size: str) -> int:
+    """Stable enum numbers: 1K (the default) 0, 2K 1, 4K 2, 512 3, as in earlier files."""
+    return (models.SIZE_ORDER.index(size) - 1) % len(models.SIZE_ORDER)
+
+
 def model_items(self, context):
+    """The live models (live list, else the catalog), the scene's own model if it is no
+    longer offered (so it shows as retired instead of blank), and "Other model id…"."""
+    from . import live_models
+    saved = _saved_model(self)
+    menu = live_models.menu()
+    extra = () if saved in {m.id for m in menu} or saved == CUSTOM else (saved,)
+
     def build():
-        items = [(m.id, m.label, f"{m.description} ({m.id})", i) for i, m in enumerate(models.CATALOG)]
-        items.append(("CUSTOM", "Other model id…", "Type any Gemini image model id", 99))
+        items = [(m.id, m.label, f"{m.description} ({m.id})", m.number) for m in menu]
+        for mid in extra:
+            info, why = models.lookup(mid), live_models.gone(mid)
+            label = info.label + (" (retired)" if info.retired else " (not offered)" if why else "")
+            items.append((mid, label, str(why) if why else f"{info.description} ({mid})", info.number))
+        items.append((CUSTOM, "Other model id…", "Type any Gemini image model id", CUSTOM_NUMBER))
         return items
-    return _cached(("models",), build)
+    key = ("models", tuple(m.id for m in menu), tuple(m.label for m in menu), extra,
+           live_models.live().fetched_at)
+    return _cached(key, build)
 
 
 def ratio_items(self, context):
@@ -51,10 +71,67 @@ def size_items(self, context):
     info = models.lookup(model_id(self))
 
     def build():
-        sizes = info.image_sizes or ("1K",)
-        return [(s, s, f"{s} output" if info.image_sizes else "This model makes 1K images only",
-                 ALL_SIZES.index(s)) for s in sizes]
-    return _cached(("sizes", info.image_sizes), build)
+        return [(s, s, f"{s} output" if info.image_sizes else f"{info.label} makes 1K images only",
+                 _size_number(s)) for s in info.sizes]
+    return _cached(("sizes", info.sizes, info.label), build)
+
+
+def _saved_model(settings) -> str:
+    """The chosen id; files from add-on 0.1 kept an enum number instead (read, never
+    rewritten, so an old scene shows its retired model rather than a silent default)."""
+    if settings.model_saved:
+        return settings.model_saved
+    try:
+        legacy = settings.get("model")
+    except (TypeError, KeyError):
+        legacy = None
+    if legacy == CUSTOM_NUMBER:
+        return CUSTOM
+    return models.LEGACY_ENUM.get(legacy, models.DEFAULT_MODEL) if isinstance(legacy, int) else models.DEFAULT_MODEL
+
+
+def _get_model(self) -> int:
+    saved = _saved_model(self)
+    return CUSTOM_NUMBER if saved == CUSTOM else models.enum_number(saved)
+
+
+def _set_model(self, value: int) -> None:
+    if value == CUSTOM_NUMBER:
+        set_model(self, CUSTOM)
+        return
+    for ident, _label, _desc, number in model_items(self, None):
+        if number == value:
+            set_model(self, ident)
+            return
+
+
+def _custom_model_changed(self, context) -> None:
+    if _saved_model(self) == CUSTOM:
+        _fit_to_model(self, self.custom_model.strip() or models.DEFAULT_MODEL)
+
+
+def _fit_to_model(settings, new_model: str, old_ratio: str | None = None,
+                  old_size: str | None = None) -> tuple[str, ...]:
+    """Make ratio, size and reference count valid for `new_model`, visibly: the panel's
+    status line (and scripts, through `runtime.STATE.status`) says what changed."""
+    from . import runtime
+    ratio = old_ratio if old_ratio is not None else (settings.aspect_ratio or "AUTO")
+    size = old_size if old_size is not None else (settings.image_size or "1K")
+    refs = sum(1 for r in settings.references if r.image is not None or r.filepath)
+    fitted = models.fit(new_model, ratio, size, refs)
+    settings.aspect_ratio = fitted.aspect_ratio or "AUTO"
+    settings.image_size = fitted.image_size
+    if fitted.changes:
+        runtime.set_status(errors.settings_adjusted(models.label_of(new_model), fitted.changes), "WARNING")
+    return fitted.changes
+
+
+def set_model(settings, new_model: str) -> tuple[str, ...]:
+    """Choose a model (an id, or CUSTOM) and adjust the settings it does not take."""
+    old_ratio, old_size = settings.aspect_ratio or "AUTO", settings.image_size or "1K"
+    settings.model_saved = new_model
+    target = (settings.custom_model.strip() or models.DEFAULT_MODEL) if new_model == CUSTOM else new_model
+    return _fit_to_model(settings, target, old_ratio, old_size)
 
 
 class NanoBananaReference(bpy.types.PropertyGroup):
@@ -69,9 +146,20 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     prompt_text: PointerProperty(  # type: ignore[valid-type]
         type=bpy.types.Text, name="Prompt Text",
         description="Use a Text datablock as the prompt (for long prompts)")
-    model: EnumProperty(items=model_items, name="Model")  # type: ignore[valid-type]
+    model: EnumProperty(  # type: ignore[valid-type]
+        items=model_items, name="Model", get=_get_model, set=_set_model,
+        description="The Gemini image model (the list comes from your key when online)")
+    # The chosen id as text: enum numbers must not turn a saved model into another one
+    # when Google's lineup changes between sessions.
+    model_saved: StringProperty(options={"HIDDEN"})  # type: ignore[valid-type]
     custom_model: StringProperty(  # type: ignore[valid-type]
-        name="Model id", description="Any Gemini image model id, e.g. a newer release")
+        name="Model id", description="Any Gemini image model id, e.g. a newer release",
+        update=_custom_model_changed)
+    speed: EnumProperty(  # type: ignore[valid-type]
+        name="Thinking",
+        items=[("FAST", "Fast", "Less thinking: quicker and cheaper"),
+               ("BEST", "Best", "More thinking: better layout and text, slower")],
+        default="FAST", description="How much the model thinks first (models that take it)")
     aspect_ratio: EnumProperty(items=ratio_items, name="Aspect Ratio")  # type: ignore[valid-type]
     image_size: EnumProperty(items=size_items, name="Size")  # type: ignore[valid-type]
     variations: IntProperty(  # type: ignore[valid-type]
@@ -102,10 +190,11 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
 # Plain functions, not @property on the PropertyGroup: a Python property on a registered
 # PropertyGroup makes Blender 4.2 crash at exit after the extension is uninstalled.
 def model_id(settings) -> str:
-    """The model to use: the chosen catalog entry, or the typed id for "Other"."""
-    if settings.model == "CUSTOM":
+    """The model to use: the chosen one, or the typed id for "Other"."""
+    saved = _saved_model(settings)
+    if saved == CUSTOM:
         return settings.custom_model.strip() or models.DEFAULT_MODEL
-    return settings.model or models.DEFAULT_MODEL
+    return saved
 
 
 def prompt_of(settings) -> str:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:   # the worker-side modules load on the first job, not at star
     from ..core.client import ClientConfig
     from ..core.pipeline import Outcome
     from ..core.request import GenerationRequest
-from . import apply, gallery, preferences, runtime
+from . import apply, gallery, live_models, preferences, runtime
 
 INTERVAL_BUSY = 0.2
 INTERVAL_IDLE = 1.0
@@ -154,7 +154,9 @@ def _tick() -> float:
     finished = jobs.drain()
     for job in finished:
         apply_job(job)
-    if finished or jobs.running():
+    menu_changed = live_models.poll()
+    live_models.refresh()        # at most once a day, only online with a key
+    if finished or jobs.running() or menu_changed:
         _redraw()
     return INTERVAL_BUSY if jobs.running() else INTERVAL_IDLE
 
@@ -190,3 +192,4 @@ def unregister() -> None:
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
     runtime.STATE.jobs.cancel()
+    live_models.unregister()

@@ -58,7 +58,7 @@ class PermissionDenied(NanoBananaError):
 
 class ModelNotFound(NanoBananaError):
     kind = "model_not_found"
-    fix = FIX_SWITCH_MODEL
+    fix: str | None = FIX_SWITCH_MODEL
 
 
 class QuotaExceeded(NanoBananaError):
@@ -148,7 +148,10 @@ def model_gone(model: str, detail: str = "", listed: bool = True) -> ModelNotFou
     if repl is None and model != models.DEFAULT_MODEL:
         repl = models.DEFAULT_MODEL
     hint = (f" Switch to {models.label_of(repl)}." if repl else " Pick a model from the list.")
-    return ModelNotFound(what + hint, detail=detail, suggested_model=repl)
+    err = ModelNotFound(what + hint, detail=detail, suggested_model=repl)
+    if repl is None:
+        err.fix = None      # nothing to switch to: the menu is the way out
+    return err
 
 
 def settings_adjusted(label: str, changes: tuple[str, ...] | list[str]) -> str:

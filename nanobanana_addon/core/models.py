@@ -175,6 +175,10 @@ REPLACEMENTS: dict[str, str] = {
     "gemini-2.0-flash-exp-image-generation": "gemini-2.5-flash-image",
 }
 
+# Enum numbers that add-on 0.1 stored in .blend files before the model was kept as text.
+LEGACY_ENUM = {0: "gemini-2.5-flash-image", 1: "gemini-3-pro-image-preview",
+               2: "gemini-3.1-flash-image-preview"}
+
 _BY_ID = {m.id: m for m in CATALOG}
 LIVE: tuple[ModelInfo, ...] = tuple(m for m in CATALOG if not m.retired)
 

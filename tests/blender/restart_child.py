@@ -27,7 +27,7 @@ prefs = bpy.context.preferences.addons[MODULE].preferences
 prefs.api_key, prefs.base_url = key, url
 s = bpy.context.scene.nanobanana
 if phase == "generate":
-    s.prompt, s.result_target, s.model = prompt, "IMAGE", "gemini-3-pro-image-preview"
+    s.prompt, s.result_target, s.model = prompt, "IMAGE", "gemini-3-pro-image"
     out["result"] = sorted(bpy.ops.nanobanana.generate())
 else:
     from ui_double import Layout

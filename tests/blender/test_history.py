@@ -42,14 +42,14 @@ def test_result_survives_closing_unsaved_and_applies_in_one_click(fake, scene):
 
 def test_recall_puts_prompt_and_settings_back(fake, scene):
     s = scene.nanobanana
-    s.prompt, s.model, s.aspect_ratio, s.image_size = "recall me", "gemini-3-pro-image-preview", "4:3", "2K"
+    s.prompt, s.model, s.aspect_ratio, s.image_size = "recall me", "gemini-3-pro-image", "4:3", "2K"
     s.result_target, s.seamless = "IMAGE", True
     assert bpy.ops.nanobanana.generate() == {"FINISHED"}
     entry = _entry_for("recall me")
-    s.prompt, s.model, s.aspect_ratio, s.seamless = "something else", "gemini-2.5-flash-image", "AUTO", False
+    s.prompt, s.model, s.aspect_ratio, s.seamless = "something else", "gemini-3.1-flash-lite-image", "AUTO", False
     assert bpy.ops.nanobanana.history_recall(entry_id=entry.id) == {"FINISHED"}
     assert (s.prompt, s.model, s.aspect_ratio, s.image_size, s.seamless) == (
-        "recall me", "gemini-3-pro-image-preview", "4:3", "2K", True)
+        "recall me", "gemini-3-pro-image", "4:3", "2K", True)
 
 
 def test_delete_and_hand_edited_folder(fake, scene):

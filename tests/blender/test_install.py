@@ -38,11 +38,11 @@ def test_contract_registered(addon):
         cls = getattr(bpy.types, panel)
         assert cls.bl_category == "Nano Banana"
     s = bpy.context.scene.nanobanana
-    s.model = "gemini-3-pro-image-preview"
+    s.model = "gemini-3-pro-image"
     s.aspect_ratio = "16:9"
     s.image_size = "4K"
     s.variations = 2
-    assert (s.model, s.aspect_ratio, s.image_size, s.variations) == ("gemini-3-pro-image-preview", "16:9", "4K", 2)
+    assert (s.model, s.aspect_ratio, s.image_size, s.variations) == ("gemini-3-pro-image", "16:9", "4K", 2)
     prefs = bpy.context.preferences.addons[MODULE].preferences
     assert prefs.bl_rna.properties["api_key"].subtype == "PASSWORD"
 

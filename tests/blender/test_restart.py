@@ -37,7 +37,7 @@ def test_generation_survives_quitting_unsaved(fake_server):
     # ...and refining it continues the saved conversation, signatures and all.
     assert second["continue"] == ["FINISHED"] and second["refine"] == ["FINISHED"]
     refine = fake_server.generate_requests[-1]
-    assert refine.status == 200 and refine.model == "gemini-3-pro-image-preview"
+    assert refine.status == 200 and refine.model == "gemini-3-pro-image"
     contents = refine.body["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     assert contents[0]["parts"][0]["text"] == prompt and contents[2]["parts"][0]["text"] == "now at dusk"

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import KEY
 from fake_gemini import responses as R
+from fake_gemini.validate import get
 from helpers import (
     addon_module,
     assert_pixels_match,
@@ -41,13 +42,13 @@ def start_generate():
 def test_generate_makes_packed_image_and_material(fake, scene):
     assert generate() == {"FINISHED"}
     (req,) = fake.generate_requests
-    assert req.model == "gemini-2.5-flash-image"
+    assert req.model == "gemini-nano-banana-2.1"                 # the default: live today
     assert req.headers.get("x-goog-api-key") == KEY and not req.key_in_url
     assert user_parts(req)[0]["text"] == "a weathered stone wall"
     cfg = req.body["generationConfig"]
     assert cfg["responseModalities"] == ["TEXT", "IMAGE"]
-    assert cfg["imageConfig"]["aspectRatio"] == "16:9"     # AUTO from 320x180 render
-    assert "imageSize" not in cfg["imageConfig"]            # flash takes no size tier
+    assert cfg["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "1K"}   # AUTO from 320x180
+    assert get(get(cfg, "thinkingConfig"), "thinkingLevel") == "MINIMAL"    # "Fast"
     (img,) = nb_images()
     assert img.packed_file is not None
     assert tuple(img.size) == req.image_size
@@ -58,10 +59,10 @@ def test_generate_makes_packed_image_and_material(fake, scene):
     assert tex.image == img
     bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
     assert bsdf.inputs["Base Color"].links[0].from_node == tex
-    assert status().level == "INFO" and "1 image from Nano Banana" in status().text
-    assert scene.nanobanana.file_cost_usd == pytest.approx(0.039, abs=0.01)
+    assert status().level == "INFO" and "1 image from Nano Banana 2.1" in status().text
+    assert scene.nanobanana.file_cost_usd == pytest.approx(0.034, abs=0.01)
     sidecar = next(s for s in history_sidecars() if s["id"] == img["nanobanana_entry"])
-    assert sidecar["prompt"] == "a weathered stone wall" and sidecar["cost_usd"] == pytest.approx(0.039, abs=0.01)
+    assert sidecar["prompt"] == "a weathered stone wall" and sidecar["cost_usd"] == pytest.approx(0.034, abs=0.01)
 
 
 def test_result_survives_save_and_reopen_and_key_is_not_saved(fake, scene, tmp_path):
@@ -82,7 +83,7 @@ def test_result_survives_save_and_reopen_and_key_is_not_saved(fake, scene, tmp_p
 
 
 def test_generate_pro_sends_size_and_ratio(fake, scene):
-    assert generate(model="gemini-3-pro-image-preview", aspect_ratio="3:2", image_size="2K",
+    assert generate(model="gemini-3-pro-image", aspect_ratio="3:2", image_size="2K",
                     result_target="IMAGE") == {"FINISHED"}
     cfg = fake.generate_requests[-1].body["generationConfig"]["imageConfig"]
     assert cfg == {"aspectRatio": "3:2", "imageSize": "2K"}
@@ -106,9 +107,9 @@ def test_reference_images_are_sent(fake, scene):
 
 def test_too_many_references_is_refused_before_sending(fake, scene):
     s = scene.nanobanana
-    for i in range(4):
+    for i in range(15):
         s.references.add().image = bpy.data.images.new(f"r{i}", 8, 8)
-    expect_error(generate, "accepts up to 3 input images")
+    expect_error(generate, "Nano Banana 2.1 accepts up to 14 input images; remove 1 reference(s)")
     assert fake.generate_requests == []
 
 
@@ -187,12 +188,12 @@ def test_viewport_capture_turns_overlays_off_and_encodes(addon):
 
 
 def test_refine_sends_previous_turn_with_thought_signature(fake, scene):
-    assert generate(model="gemini-3-pro-image-preview", result_target="IMAGE") == {"FINISHED"}
+    assert generate(model="gemini-3-pro-image", result_target="IMAGE") == {"FINISHED"}
     first = fake.generate_requests[-1]
     scene.nanobanana.prompt = "now make it night"
     assert bpy.ops.nanobanana.refine() == {"FINISHED"}
     second = fake.generate_requests[-1]
-    assert second.status == 200 and second.model == "gemini-3-pro-image-preview"
+    assert second.status == 200 and second.model == "gemini-3-pro-image"
     contents = second.body["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     model_parts = contents[1]["parts"]
@@ -229,7 +230,7 @@ def test_online_access_off_sends_nothing(fake, scene):
 
 @pytest.mark.parametrize("behaviour, words, fix", [
     (lambda: R.api_key_invalid(), "API key was rejected", "OPEN_PREFERENCES"),
-    (lambda: R.not_found("gemini-2.5-flash-image"), "not available", "SWITCH_MODEL"),
+    (lambda: R.not_found("gemini-nano-banana-2.1"), "is not available", None),
     (lambda: R.blocked("PROHIBITED_CONTENT"), "blocked the prompt", None),
     (lambda: R.finish("IMAGE_SAFETY"), "no image because", None),
     (lambda: R.text_only("Which style do you want?"), "Which style do you want?", None),
@@ -302,7 +303,7 @@ def test_job_list_shows_running_jobs_with_progress_and_cancel(fake, scene):
     time.sleep(0.3)
     layout = Layout()
     panels.draw_main(layout, bpy.context)
-    assert any(t.startswith("Nano Banana · ") and t.endswith(" s") for t in layout.labels)
+    assert any(t.startswith("Nano Banana 2.1 · ") and t.endswith(" s") for t in layout.labels)
     ((factor, text),) = layout.progress_bars
     assert 0.0 < factor < 0.95 and text == "a weathered stone wall"
     assert ("nanobanana.cancel", "job_id", job.id) in layout.op_props
@@ -346,7 +347,7 @@ def test_truncated_image_is_caught_by_blenders_decode_and_nothing_is_left(fake, 
     broken = pattern_png(5, 256, 256)[:3000]           # a valid header, then cut short
     fake.script(R.custom(200, {"candidates": [{"content": {"role": "model", "parts": [
         {"inlineData": {"mimeType": "image/png", "data": b64mod.b64encode(broken).decode()}}]},
-        "finishReason": "STOP", "index": 0}], "modelVersion": "gemini-2.5-flash-image"}))
+        "finishReason": "STOP", "index": 0}], "modelVersion": "gemini-nano-banana-2.1"}))
     before = len(bpy.data.images)
     expect_error(generate, "could not be read")
     assert len(bpy.data.images) == before
@@ -371,10 +372,11 @@ def test_poll_reason_names_what_is_missing(addon, monkeypatch):
 def test_switch_model_fix_after_a_retired_model(fake, scene):
     s = scene.nanobanana
     s.model, s.custom_model = "CUSTOM", "gemini-2.5-flash-image-preview"
-    expect_error(generate, "Switch to Nano Banana (gemini-2.5-flash-image)")
-    assert status().suggested_model == "gemini-2.5-flash-image"
+    expect_error(generate, "was retired by Google. Switch to Nano Banana 2 Lite.")
+    assert fake.requests == []                       # known retired: refused before sending
+    assert status().suggested_model == "gemini-3.1-flash-lite-image"
     assert bpy.ops.nanobanana.switch_model(model=status().suggested_model) == {"FINISHED"}
-    assert s.model == "gemini-2.5-flash-image"
+    assert s.model == "gemini-3.1-flash-lite-image"
     assert generate(result_target="IMAGE") == {"FINISHED"}
 
 
