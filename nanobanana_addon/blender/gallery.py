@@ -13,7 +13,8 @@ import bpy.utils.previews
 from bpy.props import EnumProperty, StringProperty
 
 from ..core import models
-from . import apply, live_models, preferences, properties, runtime
+from . import apply, intents, live_models, preferences, runtime
+from .targets import ImageOnly
 
 if TYPE_CHECKING:
     from ..core.history import Entry
@@ -158,7 +159,7 @@ class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
             return {"CANCELLED"}
         apply.show_in_image_editors(image_for(entry))
         st = runtime.STATE
-        st.last_turns, st.last_model, st.last_target = turns, str(entry.meta.get("model")), {}
+        st.last_turns, st.last_model, st.last_target = turns, str(entry.meta.get("model")), ImageOnly()
         runtime.set_status("Type a follow-up instruction and press Refine Last.", "INFO")
         return {"FINISHED"}
 
@@ -173,22 +174,9 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
         entry = self.entry(context)
         if entry is None:
             return {"CANCELLED"}
-        s = context.scene.nanobanana
-        s.prompt_text = None
-        s.prompt = entry.prompt
         model = str(entry.meta.get("model") or models.DEFAULT_MODEL)
-        properties.set_model(s, model)     # a retired id stays as it was, and says so below
-        settings = entry.meta.get("settings") or {}
-        for prop in ("aspect_ratio", "image_size"):
-            value = settings.get(prop)
-            if value:
-                try:
-                    setattr(s, prop, value)
-                except TypeError:
-                    pass
-        if isinstance(settings.get("variations"), int):
-            s.variations = max(1, settings["variations"])
-        s.seamless = bool(settings.get("seamless", False))
+        intents.recall_into_settings(context.scene.nanobanana, model, entry.prompt,
+                                     entry.meta.get("settings") or {})
         if live_models.announce(model):
             self.report({"WARNING"}, runtime.STATE.status.text)
         else:

@@ -1,5 +1,6 @@
-"""One small operator per user action. Each validates, snapshots its inputs into plain
-values (bytes, names) on the main thread, submits a job and returns. In background mode
+"""One small operator per user action (main thread). A request operator validates,
+captures its input images (capture.py), asks intents.py for the request and names a
+Target (targets.py) for the result, submits a job and returns. In background mode
 it waits for the job and applies it before returning, so scripts and the CLI work.
 
 Failures end in {'CANCELLED'} with an ERROR report and leave no datablocks behind. In the
@@ -15,11 +16,13 @@ import bpy
 from bpy.props import IntProperty, StringProperty
 
 from ..core import errors, images, models
+from ..core.jobs import JobState
 from ..core.keys import resolve_api_key
-from . import live_models, preferences, properties, pump, runtime
+from ..core.request import JobKind
+from . import intents, live_models, preferences, properties, pump, runtime, targets
 
 if TYPE_CHECKING:
-    from ..core.request import GenerationRequest, InputImage
+    from ..core.request import GenerationRequest
 
 # Loaded on first use, not when Blender starts (see bench P3): .capture, ..core.request.
 
@@ -43,38 +46,11 @@ def _settings(context):
     return context.scene.nanobanana
 
 
-def _aspect(settings, width: int = 0, height: int = 0) -> str | None:
-    info = models.lookup(properties.model_id(settings))
-    if settings.aspect_ratio not in ("", "AUTO"):
-        return settings.aspect_ratio
-    if width and height:
-        return images.nearest_aspect_ratio(width, height, info.aspect_ratios)
-    return None
-
-
-def _references(settings) -> list[InputImage]:
-    from ..core.request import InputImage
-    from . import capture
-    refs: list[InputImage] = []
-    for item in settings.references:
-        if item.image is not None:
-            data, mime = capture.image_bytes(item.image)
-            refs.append(InputImage(data, mime, "reference", item.image.name))
-        elif item.filepath:
-            path = bpy.path.abspath(item.filepath)
-            try:
-                with open(path, "rb") as fh:
-                    refs.append(InputImage(fh.read(), capture.mime_of(path, ""), "reference",
-                                           bpy.path.basename(path)))
-            except OSError as exc:
-                raise errors.InvalidInput(f"Reference image {path} cannot be read "
-                                          f"({exc.strerror}).") from None
-    return refs
-
-
 class _Submit:
+    """Base of the operators that send a request: validate cheaply, capture the inputs
+    (`build`), hand `request_from_settings` and a Target to the pump, return."""
     bl_options = {"REGISTER"}
-    kind = "generate"
+    kind = JobKind.GENERATE
 
     @classmethod
     def poll(cls, context):
@@ -87,7 +63,7 @@ class _Submit:
         return True
 
     @classmethod
-    def build(cls, context) -> tuple[GenerationRequest, dict]:
+    def build(cls, context) -> tuple[GenerationRequest, targets.Target]:
         raise NotImplementedError
 
     def execute(self, context):
@@ -95,14 +71,13 @@ class _Submit:
             blocker = readiness(context)
             if blocker is not None:
                 raise blocker
-            if not properties.prompt_of(_settings(context)):
-                raise errors.InvalidInput("Type a prompt first.")
+            if not properties.prompt_of(_settings(context)):   # before any slow capture
+                raise errors.no_prompt()
             request, target = self.build(context)
         except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog
             if not isinstance(exc, errors.NanoBananaError):
                 traceback.print_exc()
-                exc = errors.InvalidInput(f"Could not prepare the input ({type(exc).__name__}: "
-                                          f"{exc}). Nothing was sent.")
+                exc = errors.prepare_failed(exc)
             runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -110,96 +85,77 @@ class _Submit:
         if bpy.app.background:
             level, text = pump.wait_and_apply(job)
             self.report({level}, text)
-            return {"CANCELLED"} if level == "ERROR" or job.state != "done" else {"FINISHED"}
-        runtime.set_status(f"Sent to {models.label_of(request.model)}…", "INFO")
-        self.report({"INFO"}, f"Nano Banana: generating with {models.label_of(request.model)}")
+            return {"CANCELLED"} if level == "ERROR" or job.state != JobState.DONE else {"FINISHED"}
+        runtime.set_status(errors.sent_to(models.label_of(request.model)), "INFO")
+        self.report({"INFO"}, f"Nano Banana: {errors.sent_to(models.label_of(request.model))}")
         return {"FINISHED"}
-
-    @classmethod
-    def base_request(cls, context, images_in: list[InputImage], width: int = 0,
-                     height: int = 0) -> GenerationRequest:
-        from ..core.request import GenerationRequest
-        s = _settings(context)
-        model = properties.model_id(s)
-        gone = live_models.gone(model)
-        if gone is not None:
-            raise gone
-        refs = _references(s)
-        info = models.lookup(model)
-        if len(images_in) + len(refs) > info.max_reference_images:
-            extra = len(images_in) + len(refs) - info.max_reference_images
-            raise errors.InvalidInput(f"{info.label} accepts up to {info.max_reference_images} "
-                                      f"input images; remove {extra} reference(s).")
-        fitted = models.fit(model, _aspect(s, width, height), s.image_size or None, 0, s.speed)
-        return GenerationRequest(model=model, prompt=properties.prompt_of(s),
-                                 images=[*images_in, *refs], aspect_ratio=fitted.aspect_ratio,
-                                 image_size=fitted.image_size if info.image_sizes else None,
-                                 variations=s.variations, kind=cls.kind,
-                                 seamless=s.seamless and cls.kind != "edit_render",
-                                 thinking_level=fitted.thinking)
 
 
 class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
     """Generate new image(s) from the prompt (and reference images)"""
     bl_idname = "nanobanana.generate"
     bl_label = "Generate"
-    kind = "generate"
+    kind = JobKind.GENERATE
 
     @classmethod
     def build(cls, context):
         s = _settings(context)
         r = context.scene.render
-        request = cls.base_request(context, [], r.resolution_x, r.resolution_y)
-        selected = [o.name for o in getattr(context, "selected_objects", None) or ()]
-        target = {"make_material": s.result_target == "MATERIAL" and bool(selected),
-                  "objects": selected}
-        return request, target
+        request = intents.request_from_settings(s, cls.kind, size_hint=(r.resolution_x, r.resolution_y))
+        selected = tuple(o.name for o in getattr(context, "selected_objects", None) or ())
+        if s.result_target == "MATERIAL" and selected:
+            return request, targets.NewMaterial(selected)
+        return request, targets.ImageOnly()
 
 
 class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
     """Send the viewport (or a camera render) with the prompt as an edit instruction"""
     bl_idname = "nanobanana.edit_render"
     bl_label = "Edit Render"
-    kind = "edit_render"
+    kind = JobKind.EDIT_RENDER
 
     @classmethod
     def build(cls, context):
         from ..core.request import InputImage
         from . import capture
         s = _settings(context)
+        intents.check_model(properties.model_id(s))          # before the capture
         space = getattr(context, "space_data", None)
         use_viewport = (s.render_source == "VIEWPORT" and not bpy.app.background
                         and space is not None and space.type == "VIEW_3D")
         data = capture.viewport(context) if use_viewport else capture.camera_render(context)
         w, h, _mime = images.probe(data)
-        request = cls.base_request(context, [InputImage(data, "image/png", "edit", "render")], w, h)
-        return request, {}
+        request = intents.request_from_settings(s, cls.kind, [InputImage(data, "image/png", "edit", "render")],
+                                                (w, h))
+        return request, targets.ImageOnly()
 
 
 class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
     """Edit the selected texture with the prompt; the result goes back on the same node"""
     bl_idname = "nanobanana.edit_texture"
     bl_label = "Edit Texture"
-    kind = "edit_texture"
+    kind = JobKind.EDIT_TEXTURE
 
     @classmethod
     def build(cls, context):
         from ..core.request import InputImage
         from . import capture
+        s = _settings(context)
+        intents.check_model(properties.model_id(s))
         img, mat, node = capture.active_texture(context)
         data, mime = capture.image_bytes(img)
-        w, h = img.size
-        request = cls.base_request(context, [InputImage(data, mime, "edit", img.name)], w, h)
-        target = {"material": mat.name if mat else "", "node": node,
-                  "colorspace": img.colorspace_settings.name}
-        return request, target
+        request = intents.request_from_settings(s, cls.kind, [InputImage(data, mime, "edit", img.name)],
+                                                tuple(img.size))
+        if mat is None:
+            return request, targets.ImageOnly(img.colorspace_settings.name)
+        return request, targets.ReplaceNode(mat.name, node, img.colorspace_settings.name)
 
 
 class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
     """Continue editing the last result with the prompt as a follow-up instruction"""
     bl_idname = "nanobanana.refine"
     bl_label = "Refine Last"
-    kind = "refine"
+    kind = JobKind.REFINE
 
     @classmethod
     def poll(cls, context):
@@ -212,16 +168,10 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
     def build(cls, context):
         st = runtime.STATE
         if not st.last_turns:
-            raise errors.InvalidInput("Nothing to refine yet: generate or edit an image first.")
-        request = cls.base_request(context, [])
-        request.model = st.last_model or request.model
-        gone = live_models.gone(request.model)
-        if gone is not None:
-            raise gone
-        request.history = list(st.last_turns)
-        request.variations = 1
-        target = {k: v for k, v in st.last_target.items() if k in ("material", "node", "colorspace")}
-        return request, target
+            raise errors.nothing_to_refine()
+        request = intents.request_from_settings(_settings(context), cls.kind, model=st.last_model or None,
+                                                history=st.last_turns)
+        return request, st.last_target.for_refine()
 
 
 class NANOBANANA_OT_cancel(bpy.types.Operator):

@@ -13,13 +13,15 @@ import bpy
 from bpy.app.handlers import persistent
 
 from ..core import errors, models
-from ..core.jobs import Job
+from ..core.jobs import Job, JobState
+from ..core.request import JobKind
 
 if TYPE_CHECKING:   # the worker-side modules load on the first job, not at start-up
     from ..core.client import ClientConfig
     from ..core.pipeline import Outcome
     from ..core.request import GenerationRequest
 from . import apply, gallery, live_models, preferences, runtime
+from .targets import ImageOnly, Target
 
 INTERVAL_BUSY = 0.2
 INTERVAL_IDLE = 1.0
@@ -34,14 +36,12 @@ def client_config(context) -> ClientConfig:
                         vertex_location=prefs.vertex_location.strip() or None)
 
 
-def submit(context, request: GenerationRequest, target: dict) -> Job:
-    """Start a job. `target` says where the result goes (plain values only)."""
-    info = models.lookup(request.model)
-    size = request.image_size if info.supports_size(request.image_size) else None
+def submit(context, request: GenerationRequest, target: Target) -> Job:
+    """Start a job for a settled request; `target` places its result when it is done."""
     job = Job(label=request.prompt[:48], model=request.model, kind=request.kind,
-              expected_s=info.expected_seconds(size),
-              payload={"target": target, "file_token": runtime.STATE.file_token,
-                       "scene": context.scene.name})
+              expected_s=models.lookup(request.model).expected_seconds(request.image_size),
+              target=target,
+              payload={"file_token": runtime.STATE.file_token, "scene": context.scene.name})
     from ..core import pipeline
     config = client_config(context)
     hist = runtime.history(context)
@@ -54,10 +54,10 @@ def submit(context, request: GenerationRequest, target: dict) -> Job:
 def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
     """Background mode: block until `job` ends, apply every finished job, return ours."""
     runtime.STATE.jobs.wait(job, timeout)
-    if job.state == "running":
+    if job.state == JobState.RUNNING:
         runtime.STATE.jobs.cancel(job.id)
     verdicts = {j.id: apply_job(j) for j in runtime.STATE.jobs.drain()}
-    return verdicts.get(job.id, ("ERROR", "The job ended without a result."))
+    return verdicts.get(job.id, ("ERROR", errors.no_result()))
 
 
 def apply_job(job: Job) -> tuple[str, str]:
@@ -67,8 +67,7 @@ def apply_job(job: Job) -> tuple[str, str]:
         level, text = _apply(job)
     except Exception as exc:  # noqa: BLE001 - shown to the artist, traceback to the console
         traceback.print_exc()
-        level, text = "ERROR", (f"Nano Banana could not apply a result ({type(exc).__name__}: "
-                                f"{exc}). It is saved in the Nano Banana history.")
+        level, text = "ERROR", errors.apply_failed(exc)
     gallery.invalidate()
     fix = job.error.fix if job.error is not None else None
     suggested = job.error.suggested_model if job.error is not None else None
@@ -78,48 +77,41 @@ def apply_job(job: Job) -> tuple[str, str]:
 
 def _apply(job: Job) -> tuple[str, str]:
     label = models.label_of(job.model)
-    if job.state == "cancelled":
-        return "INFO", "Cancelled. Nothing was changed."
-    if job.state == "failed":
+    if job.state == JobState.CANCELLED:
+        return "INFO", str(errors.cancelled())
+    if job.state == JobState.FAILED:
         return "ERROR", str(job.error)
     outcome: Outcome = job.result
     if job.payload["file_token"] != runtime.STATE.file_token:
-        return "WARNING", (f"A {label} result finished after its file was closed; it was not "
-                           "added to this file. Find it in the Nano Banana history.")
+        return "WARNING", errors.file_closed(label)
     scene = bpy.data.scenes.get(job.payload["scene"])
-    target = job.payload["target"]
+    target: Target = job.target
     created: list[bpy.types.Image] = []
     try:
         for k, image in enumerate(i for r in outcome.results for i in r.images):
             entry = outcome.entries[k] if k < len(outcome.entries) else None
             name = apply.name_from_prompt(outcome.request.prompt)
             created.append(apply.packed_image(name, image.data, entry.id if entry else "",
-                                              target.get("colorspace")))
-        _wire(created, target, outcome)
+                                              target.colorspace))
+        target.place(created)
     except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
         for img in created:
             bpy.data.images.remove(img)
         if not isinstance(exc, errors.NanoBananaError):
             traceback.print_exc()
-        return "ERROR", f"{str(exc).rstrip('.')}. The result is saved in the Nano Banana history."
+        return "ERROR", errors.apply_failed(exc)
     first = outcome.results[0]
     runtime.STATE.last_turns = list(first.turns)
     runtime.STATE.last_model = first.model
-    runtime.STATE.last_target = dict(target, image=created[0].name)
+    runtime.STATE.last_target = target
     cost = sum(r.cost_usd or 0.0 for r in outcome.results)
     runtime.STATE.session_cost_usd += cost
     if scene is not None:
         scene.nanobanana.file_cost_usd += cost
-    _undo_step(f"Nano Banana {job.kind.replace('_', ' ')}")
-    parts = [f"{len(created)} image{'s' if len(created) != 1 else ''} from {label} in "
-             f"{job.elapsed:.1f} s" + (f", ${cost:.3f}" if cost else "")]
-    if outcome.failures:
-        parts.append(f"{len(outcome.failures)} variation(s) failed: {outcome.failures[0]}")
-    parts += outcome.warnings
-    if first.text:
-        parts.append(f'Gemini: "{first.text[:200]}"')
-    level = "WARNING" if outcome.failures or outcome.warnings else "INFO"
-    return level, ". ".join(p.rstrip(". ") for p in parts) + "."
+    _undo_step(f"Nano Banana {JobKind(job.kind).words}")
+    text = errors.result_summary(len(created), label, job.elapsed, cost, outcome.failures,
+                                 outcome.warnings, first.text)
+    return ("WARNING" if outcome.failures or outcome.warnings else "INFO"), text
 
 
 def _undo_step(message: str) -> None:
@@ -133,19 +125,6 @@ def _undo_step(message: str) -> None:
             bpy.ops.ed.undo_push(message=message)
     except RuntimeError:
         pass
-
-
-def _wire(created: list, target: dict, outcome: Outcome) -> None:
-    img = created[0]
-    if target.get("material") and target.get("node"):
-        mat = bpy.data.materials.get(target["material"])
-        if mat is not None and mat.node_tree and target["node"] in mat.node_tree.nodes:
-            apply.put_on_node(mat, target["node"], img)
-    elif target.get("make_material"):
-        mat = apply.new_material(img.name, img)
-        objs = [o for o in (bpy.data.objects.get(n) for n in target.get("objects", ())) if o]
-        apply.assign_material(mat, objs)
-    apply.show_in_image_editors(img)
 
 
 # ---------------------------------------------------------------- timer + file token
@@ -178,7 +157,7 @@ def ensure_timer() -> None:
 def _on_load_post(*_args) -> None:
     runtime.STATE.file_token += 1
     runtime.STATE.last_turns = []
-    runtime.STATE.last_target = {}
+    runtime.STATE.last_target = ImageOnly()
 
 
 def register() -> None:

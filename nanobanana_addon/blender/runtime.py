@@ -10,6 +10,7 @@ import bpy
 
 from ..core.jobs import JobManager
 from . import preferences
+from .targets import ImageOnly, Target
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Runtime:
     status: Status = field(default_factory=Status)
     last_turns: list = field(default_factory=list)   # core.request.Turn
     last_model: str = ""
-    last_target: dict = field(default_factory=dict)   # where the last result went
+    last_target: Target = field(default_factory=ImageOnly)   # where the last result went
     session_cost_usd: float = 0.0
 
 

@@ -1,8 +1,7 @@
-"""The only module that talks to google-genai (imported lazily, on first use).
+"""The transport to Gemini through google-genai (imported lazily, on first use).
 
-Turns a GenerationRequest into GenerationResults or a typed error from `errors`:
-- builds the contents (earlier turns with their thought signatures, then the prompt and
-  the input images) and the image config the model supports;
+Sends a GenerationRequest (converted by `wire`) and hands the answer back to `wire` to
+become GenerationResults or a typed error from `errors`:
 - retries 429 / 5xx / dropped connections with backoff, honouring the server's RetryInfo
   delay up to a cap (our loop, not the SDK's, so it can be cancelled between attempts and
   can honour RetryInfo);
@@ -22,14 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import errors, images, models
+from . import errors, images, wire
 from .keys import resolve_api_key
-from .request import GenerationRequest, GenerationResult, OutputImage, Part, Turn, Usage
+from .request import GenerationRequest, GenerationResult, Turn
 
 BASE_URL_ENV = "GOOGLE_GEMINI_BASE_URL"
-# Added after the artist's prompt when "Seamless texture" is on.
-SEAMLESS = ("Make the result a seamless, tileable texture: edges that wrap on all four sides, "
-            "even lighting without shadows or highlights, seen straight on with no perspective.")
 
 
 @dataclass(frozen=True)
@@ -109,48 +105,13 @@ class GeminiClient:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
 
-    @staticmethod
-    def _to_sdk_turn(turn: Turn):
-        from google.genai import types
-        parts = []
-        for p in turn.parts:
-            blob = types.Blob(mime_type=p.mime_type, data=p.data) if p.data is not None else None
-            parts.append(types.Part(text=p.text, inline_data=blob, thought=p.thought or None,
-                                    thought_signature=p.thought_signature))
-        return types.Content(role=turn.role, parts=parts)
-
-    @staticmethod
-    def user_turn(request: GenerationRequest) -> Turn:
-        parts = [Part(text=f"{request.prompt}\n\n{SEAMLESS}" if request.seamless else request.prompt)]
-        refs = 0
-        for img in request.images:
-            if img.role == "edit":
-                label = "Image to edit:"
-            else:
-                refs += 1
-                label = f"Reference image {refs}" + (f" ({img.name}):" if img.name else ":")
-            parts += [Part(text=label), Part(data=img.data, mime_type=img.mime_type)]
-        return Turn("user", tuple(parts))
-
-    def _config(self, request: GenerationRequest):
-        from google.genai import types
-        info = models.lookup(request.model)
-        ratio = request.aspect_ratio if request.aspect_ratio not in (None, "", "AUTO") else None
-        size = request.image_size if info.supports_size(request.image_size) else None
-        image_config = types.ImageConfig(aspect_ratio=ratio, image_size=size) if (ratio or size) else None
-        # Only a level the catalog maps for this model; no sampling parameters (deprecated).
-        level = request.thinking_level if request.thinking_level in info.thinking_levels.values() else None
-        thinking = types.ThinkingConfig(thinking_level=types.ThinkingLevel(level)) if level else None
-        return types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"],
-                                           image_config=image_config, thinking_config=thinking)
-
     # ------------------------------------------------------------ public API
     def generate(self, request: GenerationRequest,
                  cancel: threading.Event | None = None) -> GenerationResult:
         """One image request, with retries. Raises a NanoBananaError subclass."""
         cancel = cancel or threading.Event()
         images.check_total(len(i.data) for i in request.images)
-        user = self.user_turn(request)
+        user = wire.user_turn(request)
         turns = [*request.history, user]
         started = time.monotonic()
         attempt = 0
@@ -160,7 +121,7 @@ class GeminiClient:
                 raise errors.cancelled()
             try:
                 response = self._call(turns, request, cancel)
-                result = self.parse(response, request)
+                result = wire.from_response(response, request)
             except errors.NanoBananaError as exc:
                 if not exc.retryable or attempt >= self.config.attempts:
                     raise
@@ -224,8 +185,8 @@ class GeminiClient:
     def _call(self, turns: list[Turn], request: GenerationRequest, cancel: threading.Event):
         """Run the SDK call on a helper thread; return as soon as it ends or is cancelled."""
         sdk = self._client()
-        contents = [self._to_sdk_turn(t) for t in turns]
-        config = self._config(request)
+        contents = [wire.to_content(t) for t in turns]
+        config = wire.to_config(request)
         box: dict[str, Any] = {}
         done = threading.Event()
 
@@ -271,64 +232,4 @@ class GeminiClient:
                                            "the Vertex project in preferences.", detail=text)
         return errors.malformed(text)
 
-    # ------------------------------------------------------------ response
-    def parse(self, response: Any, request: GenerationRequest) -> GenerationResult:
-        """GenerateContentResponse -> GenerationResult, or the typed error it amounts to."""
-        candidates = getattr(response, "candidates", None) or []
-        if not candidates:
-            feedback = getattr(response, "prompt_feedback", None)
-            reason = _enum_name(getattr(feedback, "block_reason", None))
-            if reason:
-                raise errors.prompt_blocked(reason)
-            raise errors.malformed("no candidates in the answer")
-        cand = candidates[0]
-        finish = _enum_name(getattr(cand, "finish_reason", None))
-        content = getattr(cand, "content", None)
-        parts = list(getattr(content, "parts", None) or [])
-        outputs: list[OutputImage] = []
-        texts: list[str] = []
-        kept: list[Part] = []
-        for p in parts:
-            blob = getattr(p, "inline_data", None)
-            thought = bool(getattr(p, "thought", False))
-            kept.append(Part(text=p.text, data=getattr(blob, "data", None),
-                             mime_type=getattr(blob, "mime_type", None), thought=thought,
-                             thought_signature=getattr(p, "thought_signature", None)))
-            if thought:
-                continue
-            if blob is not None and (blob.mime_type or "").startswith("image/"):
-                if not blob.data:
-                    raise errors.malformed("empty image data")
-                # Header only: Blender's own decode on the main thread is the full check.
-                w, h, mime = images.probe(blob.data)
-                outputs.append(OutputImage(blob.data, mime, w, h))
-            elif p.text:
-                texts.append(p.text)
-        text = "\n".join(t.strip() for t in texts if t.strip())
-        if not outputs:
-            if finish and finish not in ("STOP", "FINISH_REASON_UNSPECIFIED"):
-                raise errors.image_refused(finish, text)
-            if text:
-                raise errors.text_only(text)
-            raise errors.image_refused("NO_IMAGE")
-        um = getattr(response, "usage_metadata", None)
-        usage = Usage(prompt_tokens=getattr(um, "prompt_token_count", 0) or 0,
-                      output_tokens=getattr(um, "candidates_token_count", 0) or 0,
-                      thoughts_tokens=getattr(um, "thoughts_token_count", 0) or 0,
-                      total_tokens=getattr(um, "total_token_count", 0) or 0)
-        size = request.image_size if models.lookup(request.model).supports_size(request.image_size) else None
-        warnings = [errors.ratio_rewritten(request.aspect_ratio or "", o.width, o.height)
-                    for o in outputs[:1]
-                    if models.ratio_mismatch(request.aspect_ratio, o.width, o.height)]
-        return GenerationResult(
-            model=request.model, images=outputs, text=text, finish_reason=finish or "STOP",
-            usage=usage, cost_usd=models.actual_cost(request.model, size, len(outputs), usage.prompt_tokens),
-            turns=[Turn("model", tuple(kept))],
-            model_version=getattr(response, "model_version", "") or "", warnings=warnings)
 
-
-def _enum_name(value: Any) -> str:
-    if value is None:
-        return ""
-    name = getattr(value, "name", None) or getattr(value, "value", None) or value
-    return str(name)

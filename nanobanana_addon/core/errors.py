@@ -154,6 +154,59 @@ def model_gone(model: str, detail: str = "", listed: bool = True) -> ModelNotFou
     return err
 
 
+def no_prompt() -> InvalidInput:
+    return InvalidInput("Type a prompt first.")
+
+
+def nothing_to_refine() -> InvalidInput:
+    return InvalidInput("Nothing to refine yet: generate or edit an image first.")
+
+
+def too_many_images(label: str, limit: int, extra: int) -> InvalidInput:
+    return InvalidInput(f"{label} accepts up to {limit} input images; remove {extra} reference(s).")
+
+
+def reference_unreadable(path: str, why: str) -> InvalidInput:
+    return InvalidInput(f"Reference image {path} cannot be read ({why}).")
+
+
+def prepare_failed(exc: BaseException) -> InvalidInput:
+    return InvalidInput(f"Could not prepare the input ({type(exc).__name__}: {exc}). Nothing was sent.")
+
+
+# ---------------------------------------------------------------- status words (not errors)
+def sent_to(label: str) -> str:
+    return f"Sent to {label}…"
+
+
+def result_summary(count: int, label: str, seconds: float, cost: float, failures: list,
+                   warnings: list[str], model_text: str) -> str:
+    parts = [f"{count} image{'s' if count != 1 else ''} from {label} in {seconds:.1f} s"
+             + (f", ${cost:.3f}" if cost else "")]
+    if failures:
+        parts.append(f"{len(failures)} variation(s) failed: {failures[0]}")
+    parts += warnings
+    if model_text:
+        parts.append(f'Gemini: "{model_text[:200]}"')
+    return ". ".join(p.rstrip(". ") for p in parts) + "."
+
+
+def file_closed(label: str) -> str:
+    return (f"A {label} result finished after its file was closed; it was not added to this "
+            "file. Find it in the Nano Banana history.")
+
+
+def apply_failed(exc: BaseException) -> str:
+    if isinstance(exc, NanoBananaError):
+        return f"{str(exc).rstrip('.')}. The result is saved in the Nano Banana history."
+    return (f"Nano Banana could not apply a result ({type(exc).__name__}: {exc}). It is saved "
+            "in the Nano Banana history.")
+
+
+def no_result() -> str:
+    return "The job ended without a result."
+
+
 def settings_adjusted(label: str, changes: tuple[str, ...] | list[str]) -> str:
     return f"Adjusted for {label}: {'; '.join(changes)}."
 
@@ -222,7 +275,7 @@ def from_http(code: int, status: str, message: str, payload: Any, model: str,
         return model_gone(model, detail=detail)
     if code == 429:
         wait = retry_delay_of(payload)
-        when = f"Try again in {wait:.0f} s" if wait else "Try again in a minute"
+        when = f"Try again in {max(1, round(wait))} s" if wait else "Try again in a minute"
         other = models.QUOTA_FALLBACK
         if model != other:
             return QuotaExceeded(f"Quota reached for {label}. {when} or switch to "

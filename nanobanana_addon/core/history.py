@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import errors, images
-from .request import GenerationRequest, GenerationResult, Part, Turn
+from .request import GenerationRequest, GenerationResult, JobKind, Part, Turn
 
 SCHEMA = 1
 
@@ -90,7 +90,7 @@ class History:
         day = self.root / entry_id[:8]
         meta: dict[str, Any] = {
             "schema": SCHEMA, "id": entry_id, "created_ts": time.time(),
-            "created": time.strftime("%Y-%m-%d %H:%M:%S"), "kind": request.kind,
+            "created": time.strftime("%Y-%m-%d %H:%M:%S"), "kind": JobKind(request.kind).value,
             "prompt": request.prompt, "model": request.model,
             "settings": {"aspect_ratio": request.aspect_ratio, "image_size": request.image_size,
                          "variations": request.variations, "seamless": request.seamless},

@@ -15,24 +15,34 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from . import errors
+from .request import JobKind
 
 _ids = itertools.count(1)
+
+
+class JobState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 @dataclass
 class Job:
     label: str
     model: str
-    kind: str
+    kind: JobKind
     expected_s: float
-    payload: dict[str, Any] = field(default_factory=dict)   # what the pump needs to apply
+    target: Any = None              # where the result goes (a Blender-side Target object)
+    payload: dict[str, Any] = field(default_factory=dict)   # what else the pump needs
     id: int = field(default_factory=lambda: next(_ids))
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
-    state: str = "running"          # running / done / failed / cancelled
+    state: JobState = JobState.RUNNING
     result: Any = None
     error: errors.NanoBananaError | None = None
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -44,7 +54,7 @@ class Job:
 
     def progress(self) -> float:
         """0..1 estimate: approaches 0.95 as elapsed time passes the typical latency."""
-        if self.state != "running":
+        if self.state != JobState.RUNNING:
             return 1.0
         return 0.95 * (1.0 - math.exp(-self.elapsed / max(self.expected_s, 0.1) * 1.5))
 
@@ -76,12 +86,12 @@ class JobManager:
 
     def _finish(self, job: Job, result: Any, error: errors.NanoBananaError | None) -> None:
         with self._lock:
-            if job.state != "running":      # already cancelled: drop the late result
+            if job.state != JobState.RUNNING:      # already cancelled: drop the late result
                 return
             job.result, job.error = result, error
-            job.state = "failed" if error is not None else "done"
+            job.state = JobState.FAILED if error is not None else JobState.DONE
             if isinstance(error, errors.Cancelled):
-                job.state = "cancelled"
+                job.state = JobState.CANCELLED
             job.finished = time.monotonic()
             self._running.pop(job.id, None)
         job.done_event.set()

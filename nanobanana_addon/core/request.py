@@ -7,9 +7,22 @@ later, with the model's thought signatures carried back unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 ImageRole = Literal["edit", "reference"]
+
+
+class JobKind(StrEnum):
+    """What the artist asked for (also written into history as its value)."""
+    GENERATE = "generate"
+    EDIT_RENDER = "edit_render"
+    EDIT_TEXTURE = "edit_texture"
+    REFINE = "refine"
+
+    @property
+    def words(self) -> str:
+        return self.value.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -44,8 +57,8 @@ class GenerationRequest:
     image_size: str | None = None       # "1K" / "2K" / "4K"; ignored when unsupported
     variations: int = 1
     history: list[Turn] = field(default_factory=list)   # earlier turns, for refine
-    kind: str = "generate"              # generate / edit_render / edit_texture / refine
-    seamless: bool = False              # ask for a tileable texture (see client.SEAMLESS)
+    kind: JobKind = JobKind.GENERATE
+    seamless: bool = False              # ask for a tileable texture (see wire.SEAMLESS)
     thinking_level: str | None = None   # thinkingConfig.thinkingLevel; only models that take one
 
 

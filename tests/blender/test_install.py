@@ -14,7 +14,6 @@ from ui_double import Layout
 def test_enabled_from_the_built_zip(addon):
     assert module_enabled()
     assert addon.__file__.startswith(str(PROFILE / "extensions")), addon.__file__
-    assert bpy.app.version >= (4, 2, 0)
 
 
 def test_enabling_does_not_import_heavy_dependencies(addon, heavy_modules_after_enable):
@@ -31,9 +30,10 @@ def test_bundled_wheels_import_inside_blender(addon):
 
 
 def test_contract_registered(addon):
-    for op in ("generate", "edit_render", "edit_texture", "refine", "cancel"):
-        assert hasattr(bpy.ops.nanobanana, op)
-        assert getattr(bpy.ops.nanobanana, op).get_rna_type() is not None
+    for op in ("generate", "edit_render", "edit_texture", "refine", "cancel", "switch_model",
+               "refresh_models"):
+        # get_rna_type() raises KeyError for an operator that is not registered
+        assert getattr(bpy.ops.nanobanana, op).get_rna_type().identifier == f"NANOBANANA_OT_{op}"
     for panel in ("NANOBANANA_PT_main_view3d", "NANOBANANA_PT_main_image", "NANOBANANA_PT_main_node"):
         cls = getattr(bpy.types, panel)
         assert cls.bl_category == "Nano Banana"

@@ -157,7 +157,12 @@ def test_edit_render_uses_camera_render_in_background(fake, scene):
     assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
     req = fake.generate_requests[-1]
     (blob,) = [p["inlineData"] for p in user_parts(req) if "inlineData" in p]
-    assert len(b64(blob["data"])) > 100
+    import io
+
+    from PIL import Image  # the add-on's bundled Pillow
+    sent = np.asarray(Image.open(io.BytesIO(b64(blob["data"]))).convert("RGB"), dtype=np.float32)
+    assert sent.shape == (180, 320, 3)                     # the camera render, at its size
+    assert sent.std() > 5                                  # the cube is in it, not a blank frame
     assert req.body["generationConfig"]["imageConfig"]["aspectRatio"] == "16:9"
     assert len(nb_images()) == 1
     leftovers = [f for f in os.listdir(os.environ["TMPDIR"]) if f.startswith(addon_module("capture").RENDER_PREFIX)]
@@ -254,11 +259,12 @@ def test_failures_surface_as_error_and_leave_nothing(fake, scene, behaviour, wor
     assert (len(bpy.data.images), len(bpy.data.materials)) == (images_before, mats_before)
 
 
-def test_quota_is_retried_then_reported_with_wait(fake, scene):
-    fake.script(*[R.quota(retry_delay="0.1s") for _ in range(4)])
-    expect_error(generate, "Quota reached")
-    assert len(fake.generate_requests) == 4
-    assert "Quota reached" in status().text
+def test_quota_is_retried_after_the_servers_wait_then_reported(fake, scene):
+    fake.script(*[R.quota(retry_delay="0.2s") for _ in range(4)])
+    expect_error(generate, "Quota reached for Nano Banana 2.1. Try again in 1 s or switch to Nano Banana 2 Lite")
+    sent = fake.generate_requests
+    assert len(sent) == 4 and all(b.received_at - a.received_at >= 0.19 for a, b in zip(sent, sent[1:]))
+    assert status().suggested_model == "gemini-3.1-flash-lite-image"
 
 
 def test_transient_error_is_retried_and_succeeds(fake, scene):
@@ -275,7 +281,8 @@ def test_cancel_returns_at_once_and_drops_late_result(fake, scene):
     assert bpy.ops.nanobanana.cancel(job_id=job.id) == {"FINISHED"}
     assert time.monotonic() - t0 < 1.0
     assert job.state == "cancelled"
-    time.sleep(2.3)                                # the server answers after the cancel
+    assert fake.requests[0].answered.wait(5)       # the server answers after the cancel
+    time.sleep(0.2)                                # ...and the dropped answer reaches us
     assert runtime().STATE.jobs.drain() == []
     assert nb_images() == []
     assert "Cancelled" in status().text
@@ -479,9 +486,9 @@ def test_seamless_texture_asks_for_a_tileable_result_but_not_for_render_edits(fa
     import importlib
 
     from conftest import MODULE
-    client = importlib.import_module(f"{MODULE}.core.client")   # loaded lazily by the add-on
+    wire = importlib.import_module(f"{MODULE}.core.wire")   # loaded lazily by the add-on
     scene.nanobanana.seamless = True
     assert generate(result_target="IMAGE") == {"FINISHED"}
-    assert user_parts(fake.generate_requests[-1])[0]["text"] == f"a weathered stone wall\n\n{client.SEAMLESS}"
+    assert user_parts(fake.generate_requests[-1])[0]["text"] == f"a weathered stone wall\n\n{wire.SEAMLESS}"
     assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
     assert user_parts(fake.generate_requests[-1])[0]["text"] == "a weathered stone wall"
