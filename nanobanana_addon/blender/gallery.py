@@ -12,7 +12,7 @@ import bpy
 import bpy.utils.previews
 from bpy.props import EnumProperty, StringProperty
 
-from ..core import models
+from ..core import errors, models
 from . import apply, intents, live_models, preferences, runtime
 from .targets import ImageOnly
 
@@ -99,7 +99,7 @@ class _EntryOperator:
         """The entry, or None after reporting that it is gone."""
         entry = runtime.history(context).get(self.entry_id)
         if entry is None or (needs_image and entry.image_path is None):
-            self.report({"ERROR"}, "That saved result is gone from the history folder.")  # type: ignore[attr-defined]
+            self.report({"ERROR"}, str(errors.entry_gone()))  # type: ignore[attr-defined]
             return None
         return entry
 
@@ -130,7 +130,7 @@ class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
         try:
             img = image_for(entry)
         except Exception as exc:  # noqa: BLE001 - unreadable file edited by hand
-            self.report({"ERROR"}, f"The saved image cannot be loaded ({exc}).")
+            self.report({"ERROR"}, str(errors.entry_unloadable(exc)))
             return {"CANCELLED"}
         if self.mode == "MATERIAL":
             mat = apply.new_material(img.name, img)
@@ -154,8 +154,7 @@ class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
             return {"CANCELLED"}
         turns = runtime.history(context).load_turns(entry)
         if not turns:
-            self.report({"ERROR"}, "This saved result cannot be continued: its conversation or "
-                                   "images are missing from the history folder.")
+            self.report({"ERROR"}, str(errors.entry_not_continuable()))
             return {"CANCELLED"}
         apply.show_in_image_editors(image_for(entry))
         st = runtime.STATE

@@ -174,6 +174,19 @@ def prepare_failed(exc: BaseException) -> InvalidInput:
     return InvalidInput(f"Could not prepare the input ({type(exc).__name__}: {exc}). Nothing was sent.")
 
 
+def entry_gone() -> InvalidInput:
+    return InvalidInput("That saved result is gone from the history folder.")
+
+
+def entry_unloadable(exc: BaseException) -> InvalidInput:
+    return InvalidInput(f"The saved image cannot be loaded ({exc}).")
+
+
+def entry_not_continuable() -> InvalidInput:
+    return InvalidInput("This saved result cannot be continued: its conversation or images are "
+                        "missing from the history folder.")
+
+
 # ---------------------------------------------------------------- status words (not errors)
 def sent_to(label: str) -> str:
     return f"Sent to {label}…"
