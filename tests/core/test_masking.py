@@ -2,10 +2,16 @@
 comes back through the mask with every pixel outside it untouched, bit for bit."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from nanobanana_addon.core import errors, filters, masking, pixels
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def natural(h: int, w: int, seed: int) -> np.ndarray:
@@ -247,3 +253,9 @@ def test_png_round_trip_and_unreadable_bytes():
     with pytest.raises(errors.InvalidInput, match="could not be read"):
         pixels.decode_image(b"not an image")
 
+
+def test_benchmark_script_runs():
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "masking.py"), "--smoke"], capture_output=True,
+                         text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "(3, -5)" in out.stdout
