@@ -177,6 +177,15 @@ def test_faint_residue_and_transparent_paint_count_as_unpainted():
     assert masking.check_mask(rgba, o.shape).bbox == (10, 10, 30, 30)
 
 
+def test_a_stroke_thinner_than_the_feather_still_edits():
+    o = natural(100, 100, 12)
+    answer = changed_everywhere(o)
+    info = masking.check_mask(rect_mask(100, 100, 20, 48, 80, 51), o.shape)     # 3 px wide
+    out, _ = masking.apply_edit(o, answer, info, feather_px=12, align=False)
+    painted = info.mask > 0
+    assert np.array_equal(out[painted], answer[painted]) and np.array_equal(out[~painted], o[~painted])
+
+
 # ---------------------------------------------------------------- feather
 def test_feather_stays_inside_the_painted_area_and_ramps_smoothly():
     m = np.zeros((100, 120), np.float32)
