@@ -234,6 +234,17 @@ def input_too_large(total_mb: float) -> InputTooLarge:
                          "20 MB). Use fewer reference images.")
 
 
+def mask_empty() -> InvalidInput:
+    return InvalidInput("The mask is empty: nothing is painted, so the edit would change nothing. "
+                        "Paint white where the image should change, or turn the mask off to "
+                        "edit the whole image.")
+
+
+def mask_covers_all() -> InvalidInput:
+    return InvalidInput("The mask covers the whole image, so it limits nothing. Use a normal edit "
+                        "(turn the mask off), or paint black over the parts to keep.")
+
+
 def _seconds(text: str | None) -> float | None:
     if not text:
         return None

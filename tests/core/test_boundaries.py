@@ -23,6 +23,14 @@ def test_core_source_imports_no_blender_module():
     assert offenders == []
 
 
+def test_masking_modules_leave_pillow_until_used():
+    code = ("import sys, nanobanana_addon.core.masking;"
+            "print(sorted(m for m in ('bpy', 'google.genai', 'PIL', 'httpx') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=CORE.parents[1], capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert out == "[]"
+
+
 def test_importing_core_loads_neither_bpy_nor_heavy_deps():
     code = ("import sys, nanobanana_addon.core.client, nanobanana_addon.core.jobs, "
             "nanobanana_addon.core.history, nanobanana_addon.core.pipeline, nanobanana_addon.core.images;"
