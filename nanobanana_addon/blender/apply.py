@@ -17,14 +17,15 @@ def name_from_prompt(prompt: str, limit: int = 40) -> str:
     return f"NB {base}"
 
 
-def packed_image(name: str, data: bytes, entry_id: str = "",
-                 colorspace: str | None = None) -> bpy.types.Image:
-    """A new Image that holds `data` packed in the .blend, decoded by Blender itself."""
+def packed_image(name: str, data: bytes, entry_id: str = "", colorspace: str | None = None,
+                 *, decode_check: bool = False) -> bpy.types.Image:
+    """A new Image that holds `data` packed in the .blend. Blender decodes it when it is
+    first drawn; `decode_check` forces that now (for files not checked by a worker)."""
     img = bpy.data.images.new(name, 8, 8)
     try:
         img.pack(data=data, data_len=len(data))  # type: ignore[arg-type]  # stub says str; bytes is right
         img.source = "FILE"
-        if img.size[0] == 0:
+        if decode_check and img.size[0] == 0:
             raise errors.malformed("Blender could not decode the image")
     except Exception:
         bpy.data.images.remove(img)
@@ -76,11 +77,7 @@ def put_on_node(mat: bpy.types.Material, node_name: str, img: bpy.types.Image) -
     if ORIGINAL_KEY not in node.keys() and original is not None:  # type: ignore[operator]
         node[ORIGINAL_KEY] = original.name
         original.use_fake_user = True     # kept in the file even when unused
-    if original is not None:
-        try:
-            img.colorspace_settings.name = original.colorspace_settings.name
-        except TypeError:
-            pass
+    if original is not None:        # the colour space comes from the target (sRGB or data)
         img.alpha_mode = original.alpha_mode
     node.image = img
     return original

@@ -110,7 +110,7 @@ def image_for(entry: Entry) -> bpy.types.Image:
         if img.get(apply.ENTRY_KEY) == entry.id:  # type: ignore[func-returns-value]
             return img
     data = entry.image_path.read_bytes()  # type: ignore[union-attr]
-    return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id)
+    return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id, decode_check=True)
 
 
 class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):

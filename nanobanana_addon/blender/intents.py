@@ -27,8 +27,7 @@ def _references(settings) -> list[InputImage]:
     refs: list[InputImage] = []
     for item in settings.references:
         if item.image is not None:
-            data, mime = capture.image_bytes(item.image)
-            refs.append(InputImage(data, mime, "reference", item.image.name))
+            refs.append(capture.image_input(item.image, "reference"))
         elif item.filepath:
             path = bpy.path.abspath(item.filepath)
             try:

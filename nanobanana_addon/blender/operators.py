@@ -138,17 +138,17 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
-        from ..core.request import InputImage
         from . import capture
         s = _settings(context)
         intents.check_model(properties.model_id(s))
         img, mat, node = capture.active_texture(context)
-        data, mime = capture.image_bytes(img)
-        request = intents.request_from_settings(s, cls.kind, [InputImage(data, mime, "edit", img.name)],
+        request = intents.request_from_settings(s, cls.kind, [capture.image_input(img, "edit")],
                                                 tuple(img.size))
+        # Results are sRGB PNGs: tagged sRGB, unless the original holds data (Non-Color).
+        space = img.colorspace_settings.name if capture.is_data(img) else "sRGB"
         if mat is None:
-            return request, targets.ImageOnly(img.colorspace_settings.name)
-        return request, targets.ReplaceNode(mat.name, node, img.colorspace_settings.name)
+            return request, targets.ImageOnly(space)
+        return request, targets.ReplaceNode(mat.name, node, space)
 
 
 class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):

@@ -48,6 +48,18 @@ def probe(data: bytes) -> tuple[int, int, str]:
         raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
 
 
+def check_output(data: bytes) -> tuple[int, int, str]:
+    """(width, height, mime) of a result after decoding it completely (worker thread), so
+    the main thread can pack it without forcing Blender's decode to find a broken one."""
+    Image = _pil()
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            return im.width, im.height, Image.MIME.get(im.format or "", "application/octet-stream")
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
+        raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
+
+
 def _has_alpha(im) -> bool:
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         alpha = im.convert("RGBA").getchannel("A")

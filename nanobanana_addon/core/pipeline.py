@@ -28,10 +28,15 @@ class Outcome:
 
 
 def prepare(request: GenerationRequest) -> GenerationRequest:
-    """Downscale / re-encode the input images for upload (Pillow; off the main thread)."""
+    """Encode, downscale and re-encode the input images for upload (NumPy and Pillow, on
+    the worker thread: the main thread only copied pixels out)."""
     prepared = []
     for img in request.images:
-        data, mime = images.prepare_input(img.data)
+        raw = img.data
+        if img.pixels is not None:      # pixels copied out of Blender: encode them here
+            from . import pixels
+            raw = pixels.blender_png(img.pixels, linear=img.linear, max_side=images.MAX_INPUT_SIDE)
+        data, mime = images.prepare_input(raw)
         prepared.append(InputImage(data, mime, img.role, img.name))
     return replace(request, images=prepared)
 

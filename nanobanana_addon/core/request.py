@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 ImageRole = Literal["edit", "reference"]
 
@@ -27,10 +27,14 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True)
 class InputImage:
-    data: bytes                 # encoded bytes (PNG / JPEG / WebP)
+    data: bytes                 # encoded bytes (PNG / JPEG / WebP); b"" when `pixels` is set
     mime_type: str
     role: ImageRole = "reference"
     name: str = ""
+    # A copy of Blender pixels (H x W x 4 float32, bottom-up rows), encoded by the worker;
+    # `linear`: scene-linear colour to encode to sRGB (False: sRGB bytes or data).
+    pixels: Any = None
+    linear: bool = False
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,8 @@ def from_response(response: Any, request: GenerationRequest) -> GenerationResult
         if blob is not None and (blob.mime_type or "").startswith("image/"):
             if not blob.data:
                 raise errors.malformed("empty image data")
-            # Header only: Blender's own decode on the main thread is the full check.
-            w, h, mime = images.probe(blob.data)
+            # Decoded here, on the worker: the main thread packs it without a check.
+            w, h, mime = images.check_output(blob.data)
             outputs.append(OutputImage(blob.data, mime, w, h))
         elif p.text:
             texts.append(p.text)
