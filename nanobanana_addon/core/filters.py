@@ -67,9 +67,9 @@ def _box3_axis(a: np.ndarray, sigma: float, axis: int, wrap: bool) -> np.ndarray
     return a
 
 
-def _factor(n: int, sigma: float) -> int:
-    """Largest divisor f of n with f <= sigma/3 (so the reduced blur still spans ~3 pixels)."""
-    top = int(sigma // 3)
+def _factor(n: int, sigma: float, span: float) -> int:
+    """Largest divisor f of n with f <= sigma / span (the reduced blur still spans ~span pixels)."""
+    top = int(sigma // span)
     for f in range(min(top, n // 4), 1, -1):
         if n % f == 0:
             return f
@@ -86,29 +86,31 @@ def _upsample_axis(small: np.ndarray, f: int, axis: int, wrap: bool) -> np.ndarr
         ends = (2 * sm[:1] - sm[1:2], 2 * sm[-1:] - sm[-2:-1]) if len(sm) > 1 else (sm[:1], sm[-1:])
         prev = np.concatenate([ends[0], sm[:-1]])      # extended linearly past the edges
         nxt = np.concatenate([sm[1:], ends[1]])
+    down, up = sm - prev, nxt - sm                     # slopes towards each neighbour
     out = np.empty((sm.shape[0], f, *sm.shape[1:]), np.float32)
     for q in range(f):            # pixel q of each block sits at block + (q + 0.5) / f - 0.5
         t = np.float32((q + 0.5) / f - 0.5)
-        if t < 0:
-            out[:, q] = sm + (sm - prev) * t
-        else:
-            out[:, q] = sm + (nxt - sm) * t
+        np.multiply(down if t < 0 else up, t, out=out[:, q])
+        out[:, q] += sm
     out = out.reshape(sm.shape[0] * f, *sm.shape[1:])
     return np.ascontiguousarray(np.moveaxis(out, 0, axis))
 
 
-def blur(a: np.ndarray, sigma: float, *, wrap: bool) -> np.ndarray:
+def blur(a: np.ndarray, sigma: float, *, wrap: bool, coarse: bool = False) -> np.ndarray:
     """Gaussian-like blur of a float32 H x W (x C) array over the first two axes.
 
     `wrap=True` treats the image as a torus (a tileable input stays tileable); otherwise
     the image is extended point-symmetrically past its edges (2 x edge - mirror image), so
-    a linear ramp such as a lighting gradient blurs to itself right up to the border. Large sigmas are computed on a block-averaged copy and
-    interpolated back, so the cost stays near a few passes over the image at any sigma.
+    a linear ramp such as a lighting gradient blurs to itself right up to the border.
+    Large sigmas are computed on a block-averaged copy and interpolated back (linearly), so
+    the cost stays near a few passes over the image at any sigma; `coarse=True` allows
+    blocks twice as large relative to sigma (cheaper, for maps where that is invisible).
     """
     a = np.asarray(a, dtype=np.float32)
     if sigma <= 0:
         return a.copy()
-    fy, fx = _factor(a.shape[0], sigma), _factor(a.shape[1], sigma)
+    span = 1.5 if coarse else 3.0
+    fy, fx = _factor(a.shape[0], sigma, span), _factor(a.shape[1], sigma, span)
     h, w = a.shape[:2]
     small = a
     if fy > 1:

@@ -145,21 +145,24 @@ def normal_from_height(height: np.ndarray, *, strength: float = 1.0, tileable: b
     return _encode_normal(gx, gy, strength * RELIEF * max(height.shape))
 
 
-def _encode_normal(gx: np.ndarray, gy: np.ndarray, scale: float) -> np.ndarray:
-    s = np.float32(-scale)
-    nx, ny = gx * s, gy * s
-    inv = nx * nx
-    inv += ny * ny
+def _encode_normal(gx: np.ndarray, gy: np.ndarray, scale: float,
+                   g2: np.ndarray | None = None) -> np.ndarray:
+    """(-gx, -gy, 1) x scale normalised and encoded as (n + 1) / 2. gx, gy and g2 (the
+    squared slope gx² + gy², when the caller already has it) are overwritten."""
+    if g2 is None:
+        g2 = gx * gx
+        g2 += np.square(gy)
+    inv = g2
+    inv *= np.float32(scale * scale)
     inv += 1
     np.sqrt(inv, out=inv)
     np.divide(0.5, inv, out=inv)                    # 0.5 / |n|: normalise and encode at once
     out = np.empty((*gx.shape, 3), np.float32)
-    for c, comp in enumerate((nx, ny, None)):
-        if comp is None:
-            np.add(inv, 0.5, out=out[:, :, c])
-        else:
-            comp *= inv
-            np.add(comp, 0.5, out=out[:, :, c])
+    for c, comp in enumerate((gx, gy)):
+        comp *= inv
+        comp *= np.float32(-scale)
+        np.add(comp, 0.5, out=out[:, :, c])
+    np.add(inv, 0.5, out=out[:, :, 2])
     return out
 
 
@@ -181,15 +184,16 @@ def pbr_maps(albedo: np.ndarray, *, tileable: bool = True, origin: str = "top",
                                 invert=invert_height)
     gx, gy = _slopes(height, tileable, origin)
     tone = 1 - height if invert_height else height
-    busy = np.hypot(gx, gy)
-    busy = _normalise(blur(busy, 2.0, wrap=tileable), 0.0, 0.98)
+    g2 = gx * gx
+    g2 += np.square(gy)
+    busy = _normalise(blur(np.sqrt(g2), 3.0, wrap=tileable, coarse=True), 0.0, 0.98)
     rough = busy - np.float32(busy.mean(dtype=np.float64))
     rough += 0.5
     rough -= tone
     rough *= np.float32(roughness_strength)
     rough += np.float32(roughness_base)
     np.clip(rough, 0, 1, out=rough)
-    normal = _encode_normal(gx, gy, normal_strength * RELIEF * max(height.shape))
+    normal = _encode_normal(gx, gy, normal_strength * RELIEF * max(height.shape), g2)
     occlusion = None
     if ao:
         occlusion = cavity_ao(height, strength=ao_strength, radius=ao_radius, tileable=tileable)
