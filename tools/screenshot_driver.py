@@ -300,7 +300,7 @@ def states():
     ref_prefs = reference("prefs", box_of(v3d))
     wm.addon_search = "Nano Banana"   # the manifest name
     try:
-        import addon_utils     # what the entry's expand arrow toggles (preferences.addon_expand)
+        import addon_utils  # what the entry's expand arrow toggles (preferences.addon_expand)
         addon_utils.modules(refresh=False)
         addon_utils.module_bl_info(addon_utils.addons_fake_modules[MODULE])["show_expanded"] = True
     except Exception as exc:  # noqa: BLE001 - a folded entry is still a useful shot
