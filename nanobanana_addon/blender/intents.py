@@ -18,6 +18,7 @@ from ..core.request import JobKind
 from . import live_models, properties
 
 if TYPE_CHECKING:
+    from ..core.masked_edit import MaskSpec
     from ..core.request import GenerationRequest, InputImage, Turn
 
 
@@ -73,7 +74,23 @@ def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tu
         image_size=fitted.image_size if info.image_sizes else None,
         variations=1 if history else settings.variations, history=list(history or ()),
         kind=kind, seamless=settings.seamless and kind != JobKind.EDIT_RENDER,
-        thinking_level=fitted.thinking)
+        thinking_level=fitted.thinking, mask=_mask(settings, kind, inputs))
+
+
+def _mask(settings, kind: JobKind, inputs) -> MaskSpec | None:
+    """The artist's mask for an edit (a copy of its pixels), or None."""
+    if not settings.use_mask or kind not in (JobKind.EDIT_TEXTURE, JobKind.EDIT_RENDER) or not inputs:
+        return None
+    img = settings.mask_image
+    if img is None or not (img.size[0] and img.size[1]):
+        raise errors.mask_missing()
+    import numpy as np
+
+    from ..core.masked_edit import MaskSpec
+    w, h = img.size
+    buf = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(buf)
+    return MaskSpec(buf.reshape(h, w, 4), settings.mask_feather)
 
 
 def recall_into_settings(settings, model: str, prompt: str, saved: dict) -> errors.ModelNotFound | None:

@@ -81,6 +81,22 @@ def draw_actions(layout, context) -> None:
     row.prop(s, "render_source", text="")
     col.operator("nanobanana.edit_texture", icon="TEXTURE")
     col.operator("nanobanana.refine", icon="LOOP_FORWARDS")
+    draw_mask(layout, s)
+
+
+def draw_mask(layout, s) -> None:
+    """Masked edits: the mask image, feather, and its tools."""
+    box = layout.box()
+    box.prop(s, "use_mask", text="Edit only the masked area", icon="MOD_MASK")
+    if not s.use_mask:
+        return
+    box.template_ID(s, "mask_image", new="nanobanana.mask_new")
+    row = box.row(align=True)
+    row.prop(s, "mask_feather")
+    row = box.row(align=True)
+    row.operator("nanobanana.mask_rectangle", text="Rectangle", icon="SELECT_SET")
+    row.operator("nanobanana.mask_invert", text="Invert", icon="ARROW_LEFTRIGHT")
+    row.operator("nanobanana.mask_clear", text="Clear", icon="X")
 
 
 def draw_jobs(layout) -> None:

@@ -179,6 +179,15 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
         items=[("VIEWPORT", "Viewport", "What the 3D viewport shows (overlays off)"),
                ("CAMERA", "Camera render", "A fast Workbench render of the active camera")],
         default="VIEWPORT")
+    use_mask: BoolProperty(  # type: ignore[valid-type]
+        name="Mask", default=False,
+        description="Edit only where the mask is white; every other pixel stays exactly as it is")
+    mask_image: PointerProperty(  # type: ignore[valid-type]
+        type=bpy.types.Image, name="Mask Image",
+        description="White = change, black = keep (paint it in the Image Editor)")
+    mask_feather: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Feather", default=0.0, min=0.0, max=256.0, subtype="PIXEL",
+        description="Soft edge of the mask in pixels (0: automatic, about 0.5 % of the size)")
     references: CollectionProperty(type=NanoBananaReference)  # type: ignore[valid-type]
     reference_index: IntProperty()  # type: ignore[valid-type]
     show_advanced: BoolProperty(name="More", default=False)  # type: ignore[valid-type]

@@ -216,6 +216,16 @@ def apply_failed(exc: BaseException) -> str:
             "in the Nano Banana history.")
 
 
+def composite_failed(exc: BaseException) -> str:
+    return (f"The answer could not be put back through the mask ({type(exc).__name__}: {exc}); "
+            "the whole answer was kept instead")
+
+
+def mask_missing() -> InvalidInput:
+    return InvalidInput("Masked edit is on but there is no mask image. Press New Mask and paint "
+                        "the area to change, or turn Mask off.")
+
+
 def no_result() -> str:
     return "The job ended without a result."
 

@@ -43,12 +43,23 @@ def prepare(request: GenerationRequest) -> GenerationRequest:
 
 def run(request: GenerationRequest, config: ClientConfig, history: History | None,
         cancel: threading.Event, blend_file: str = "") -> Outcome:
+    masked = None
+    if request.mask is not None:        # guide image + wording now, composite on arrival
+        from . import masked_edit
+        request, masked = masked_edit.prepare(request)
     request = prepare(request)
     outcome = Outcome(request)
     lock = threading.Lock()
 
     def keep(result: GenerationResult) -> None:
         # Runs as soon as each variation arrives: the paid image reaches disk first.
+        if masked is not None:
+            from . import masked_edit
+            try:
+                result = masked_edit.composite(result, masked)
+            except Exception as exc:  # noqa: BLE001 - keep the paid answer, say what failed
+                with lock:
+                    outcome.warnings.append(errors.composite_failed(exc))
         saved: list[Entry | None] = []
         for i in range(len(result.images)):
             try:

@@ -64,6 +64,8 @@ class GenerationRequest:
     kind: JobKind = JobKind.GENERATE
     seamless: bool = False              # ask for a tileable texture (see wire.SEAMLESS)
     thinking_level: str | None = None   # thinkingConfig.thinkingLevel; only models that take one
+    mask: Any = None                    # masked_edit.MaskSpec: change only the painted region
+    instruction: str | None = None      # text sent instead of `prompt` (the prompt is kept as typed)
 
 
 @dataclass(frozen=True)

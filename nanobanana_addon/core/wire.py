@@ -32,7 +32,8 @@ def to_content(turn: Turn):
 
 def user_turn(request: GenerationRequest) -> Turn:
     """The new user turn: the prompt (+ the seamless wording), then each labelled image."""
-    parts = [Part(text=f"{request.prompt}\n\n{SEAMLESS}" if request.seamless else request.prompt)]
+    text = request.instruction or request.prompt
+    parts = [Part(text=f"{text}\n\n{SEAMLESS}" if request.seamless else text)]
     refs = 0
     for img in request.images:
         if img.role == "edit":
