@@ -86,7 +86,7 @@ class _Submit:
             level, text = pump.wait_and_apply(job)
             self.report({level}, text)
             return {"CANCELLED"} if level == "ERROR" or job.state != JobState.DONE else {"FINISHED"}
-        runtime.set_status(errors.sent_to(models.label_of(request.model)), "INFO")
+        runtime.set_status(errors.sent_to(models.label_of(request.model)), "WORKING")
         self.report({"INFO"}, f"Nano Banana: {errors.sent_to(models.label_of(request.model))}")
         return {"FINISHED"}
 
@@ -137,6 +137,17 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
     kind = JobKind.EDIT_TEXTURE
 
     @classmethod
+    def poll(cls, context):
+        if not bpy.app.background:
+            from . import capture
+            try:
+                capture.active_texture(context)
+            except errors.NanoBananaError as exc:
+                cls.poll_message_set(str(exc))
+                return False
+        return super().poll(context)
+
+    @classmethod
     def build(cls, context):
         from . import capture
         s = _settings(context)
@@ -149,6 +160,16 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
         if mat is None:
             return request, targets.ImageOnly(space)
         return request, targets.ReplaceNode(mat.name, node, space)
+
+
+class NANOBANANA_OT_dismiss_status(bpy.types.Operator):
+    """Hide this message"""
+    bl_idname = "nanobanana.dismiss_status"
+    bl_label = "Dismiss"
+
+    def execute(self, context):
+        runtime.set_status("")
+        return {"FINISHED"}
 
 
 class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
@@ -290,7 +311,7 @@ class NANOBANANA_OT_reference_remove(bpy.types.Operator):
 
 
 CLASSES = (NANOBANANA_OT_generate, NANOBANANA_OT_edit_render, NANOBANANA_OT_edit_texture,
-           NANOBANANA_OT_refine, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
+           NANOBANANA_OT_refine, NANOBANANA_OT_dismiss_status, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
            NANOBANANA_OT_open_preferences, NANOBANANA_OT_enable_online_access,
            NANOBANANA_OT_switch_model, NANOBANANA_OT_refresh_models, NANOBANANA_OT_reference_add,
            NANOBANANA_OT_reference_remove)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, mask_ops, operators, panels, preferences, properties, pump
+from . import gallery, key_check, mask_ops, operators, panels, preferences, properties, pump, status_bar
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
+           *key_check.CLASSES,
            *gallery.CLASSES, *panels.CLASSES)
 
 
@@ -16,9 +17,11 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
+    status_bar.register()
 
 
 def unregister() -> None:
+    status_bar.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()

@@ -226,6 +226,13 @@ def mask_missing() -> InvalidInput:
                         "the area to change, or turn Mask off.")
 
 
+def key_works(image_models: list[str]) -> str:
+    if not image_models:
+        return ("The key works, but it may not use any image model. Check the key's project in "
+                "Google AI Studio.")
+    return f"The key works. Image models it may use: {', '.join(image_models)}."
+
+
 def no_result() -> str:
     return "The job ended without a result."
 

@@ -340,7 +340,7 @@ def test_job_list_shows_running_jobs_with_progress_and_cancel(fake, scene):
     layout = Layout()
     panels.draw_main(layout, bpy.context)
     assert layout.progress_bars == []
-    assert any("1 image from Nano Banana" in t for t in layout.labels)
+    assert "1 image from Nano Banana" in " ".join(layout.labels)
 
 
 def test_long_prompt_from_a_text_datablock(fake, scene):
