@@ -250,7 +250,7 @@ def states():
     v3d.type = "IMAGE_EDITOR"
     ima = v3d
     space = ima.spaces.active
-    result = bpy.data.images.get(runtime().STATE.last_target.get("image", ""))
+    result = next((i for i in reversed(bpy.data.images) if "nanobanana_entry" in i.keys()), None)
     if result is not None:
         space.image = result
     space.show_region_ui = False
@@ -289,6 +289,26 @@ def states():
     op("nanobanana.switch_model", model=CFG.get("retired_model", "gemini-2.5-flash-image"))
     yield from settle(1.5)
     shoot("e_retired", "Scene model retired: box with a Switch button", box_of(v3d, ui), ref3d)
+
+    # (h) offline: what stops generation, with its fix
+    bpy.context.preferences.system.use_online_access = False
+    yield from settle(1.5)
+    shoot("h_offline", "Online access off: the state line and its fix", box_of(v3d, ui), ref3d)
+    bpy.context.preferences.system.use_online_access = True
+    op("nanobanana.switch_model", model="gemini-nano-banana-2.1")
+
+    # (i) a masked edit set up, and the history after a few results
+    s.use_mask = True
+    for prompt in ("Mossy cobblestone path, seamless", "Rusty corrugated metal sheet with "
+                   "peeling blue paint and bird droppings near the top edge"):
+        s.prompt = prompt
+        op("nanobanana.generate")
+        yield 0.5
+        yield from wait_until(lambda: not runtime().STATE.jobs.running(), 60)
+    op("nanobanana.dismiss_status")
+    yield from settle(1.5)
+    shoot("i_history", "Masked edit options and a history of results", box_of(v3d, ui), ref3d)
+    s.use_mask = False
 
     # (g) the add-on preferences, in the big area (no second OS window to place)
     v3d.type = "PREFERENCES"

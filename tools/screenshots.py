@@ -12,6 +12,8 @@ preferences) and NAME_window.png (the whole 1920x1080 window), then prints their
 
     a_ready         default model, prompt typed
     b_running       a job running (the fake answers after --latency s): progress bar
+    h_offline       online access off: the state line and its fix
+    i_history       masked-edit options and a history of several results
     c_success       the result landed: success status
     f_image_editor  the Image Editor's Nano Banana tab, showing the result
     d_refusal       Gemini answered with text only (a refusal / question)

@@ -11,7 +11,7 @@ from . import ui_text
 BUTTONS = (("nanobanana.history_use", "LOAD", "IMAGE_DATA"), ("nanobanana.history_use", "MATERIAL", "MATERIAL"),
            ("nanobanana.history_use", "EDIT", "IMAGE"), ("nanobanana.history_continue", "", "LOOP_FORWARDS"),
            ("nanobanana.history_recall", "", "RECOVER_LAST"), ("nanobanana.history_delete", "", "TRASH"))
-THUMB_PX = 84            # a template_icon at scale 4 and its padding
+THUMB_PX = 68            # a template_icon at scale 3 and its padding
 
 
 def when(created: str, now: float | None = None) -> str:
@@ -27,23 +27,23 @@ def when(created: str, now: float | None = None) -> str:
 
 
 def draw_entry(layout, context, entry, icon: int) -> None:
+    """Thumbnail beside the prompt, model and date; the buttons on their own row below."""
     box = layout.box()
     top = box.row()
     if icon:
-        top.template_icon(icon_value=icon, scale=4.0)
+        top.template_icon(icon_value=icon, scale=3.0)
     col = top.column(align=True)
-    width = ui_text.available(context, ui_text.LABEL_MARGIN + (THUMB_PX if icon else 0))
+    width = ui_text.available(context, ui_text.LABEL_MARGIN - 24 + (THUMB_PX if icon else 0))
     lines = ui_text.wrap(entry.prompt or "(no prompt)", width)
     if len(lines) > 2:
         lines = [lines[0], ui_text.shorten(" ".join(lines[1:]), width)]
     for line in lines:
         col.label(text=line)
+    col.label(text=ui_text.shorten(models.label_of(str(entry.meta.get("model", ""))), width))
     cost = entry.meta.get("cost_usd")
-    facts = [models.label_of(str(entry.meta.get("model", ""))), when(str(entry.meta.get("created", "")))]
-    if cost:
-        facts.append(f"${cost:.3f}")
-    col.label(text=ui_text.shorten(" · ".join(f for f in facts if f), width))
-    ops = col.row(align=True)
+    facts = [when(str(entry.meta.get("created", ""))), f"${cost:.3f}" if cost else ""]
+    col.label(text=" · ".join(f for f in facts if f))
+    ops = box.row(align=True)
     for op_id, mode, icon_name in BUTTONS:
         op = ops.operator(op_id, text="", icon=icon_name)
         op.entry_id = entry.id

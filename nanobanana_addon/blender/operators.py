@@ -265,7 +265,7 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
         changes = properties.set_model(s, new)
         if runtime.STATE.last_model == old:      # Refine continues on the new model too
             runtime.STATE.last_model = new
-        if not changes:
+        if not live_models.announce(new) and not changes:
             runtime.set_status(f"Switched to {models.label_of(new)}.", "INFO")
         return {"FINISHED"}
 

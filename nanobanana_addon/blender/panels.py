@@ -2,7 +2,7 @@
 what stops generation (with its fix), prompt and settings, cost, the actions that work in
 this editor, running jobs, the last status. Every message is wrapped to the sidebar's real
 width (ui_text.py), so Blender never cuts one in the middle. Jobs also show in Blender's
-status bar (status_bar.py), so progress and cancel stay reachable with the sidebar closed.
+editor headers (header_progress.py), so progress and cancel stay reachable with the sidebar closed.
 """
 from __future__ import annotations
 
@@ -52,17 +52,17 @@ def draw_prompt(layout, context) -> None:
         col.label(text="Prompt", icon="TEXT")
         col.prop(s, "prompt", text="", placeholder="Describe the image, or the change to make")
         prompt = s.prompt.strip()
-        if prompt and ui_text.text_width(prompt) > ui_text.available(context, 40):
+        if prompt and ui_text.text_width(prompt) > ui_text.available(context, 70):
             _wrapped(col, context, prompt, "NONE", limit=6)     # the whole prompt, readable
     col.prop(s, "prompt_text", text="", icon="FILE_TEXT", placeholder="Long prompt from a Text")
 
 
 def draw_settings(layout, context) -> None:
     s = context.scene.nanobanana
-    col = _split_column(layout)
-    row = col.row(align=True)
-    row.prop(s, "model")
+    row = layout.row(align=True)        # full width: long model names stay readable
+    row.prop(s, "model", text="")
     row.operator("nanobanana.refresh_models", text="", icon="FILE_REFRESH")
+    col = _split_column(layout)
     if s.model == properties.CUSTOM:
         col.prop(s, "custom_model")
     model = properties.model_id(s)
@@ -134,7 +134,7 @@ def draw_jobs(layout, context) -> None:
     for job in runtime.STATE.jobs.running():
         box = layout.box()
         row = box.row()
-        row.label(text=ui_text.shorten(job_line(job), ui_text.available(context, 80)), icon="SORTTIME")
+        row.label(text=ui_text.shorten(job_line(job), ui_text.available(context, 110)), icon="SORTTIME")
         op = row.operator("nanobanana.cancel", text="", icon="X")
         op.job_id = job.id
         box.progress(factor=job.progress(), type="BAR",
@@ -149,7 +149,7 @@ def draw_status(layout, context) -> None:
 
 
 def _wrapped(col, context, text: str, icon: str, limit: int = 0) -> None:
-    width = ui_text.available(context)
+    width = ui_text.available(context, ui_text.LABEL_MARGIN if icon != "NONE" else 70)
     lines = ui_text.wrap(text, width)
     if limit and len(lines) > limit:
         lines = lines[:limit - 1] + [ui_text.shorten(" ".join(lines[limit - 1:]), width)]

@@ -65,8 +65,11 @@ class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
         col.prop(self, "history_location")
         col.prop(self, "history_cap_mb")
         col.separator()
-        col.prop(self, "show_advanced", icon="TRIA_DOWN" if self.show_advanced else "TRIA_RIGHT",
+        row = layout.row()
+        row.use_property_split = False
+        row.prop(self, "show_advanced", icon="TRIA_DOWN" if self.show_advanced else "TRIA_RIGHT",
                  emboss=False)
+        col = layout.column()
         if self.show_advanced:
             box = col.box()
             box.prop(self, "timeout_s")

@@ -198,7 +198,7 @@ def _redraw() -> None:
     wm = bpy.context.window_manager
     for window in wm.windows if wm else ():
         for area in window.screen.areas:
-            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR", "PREFERENCES", "STATUSBAR"}:
+            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR", "PREFERENCES"}:
                 area.tag_redraw()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, key_check, mask_ops, operators, panels, preferences, properties, pump, status_bar
+from . import gallery, header_progress, key_check, mask_ops, operators, panels, preferences, properties, pump
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *key_check.CLASSES,
@@ -17,11 +17,11 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
-    status_bar.register()
+    header_progress.register()
 
 
 def unregister() -> None:
-    status_bar.unregister()
+    header_progress.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()
