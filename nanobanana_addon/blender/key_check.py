@@ -17,15 +17,9 @@ def answer() -> tuple[str, str]:
 
 
 def _check(config) -> None:
-    from ..core.client import GeminiClient
+    from ..core import discovery
     try:
-        client = GeminiClient(config)
-        try:
-            listed = client.list_models()
-        finally:
-            client.close()
-        names = [models.label_of(mid) for mid, _name, methods in listed
-                 if models.is_image_model(mid, methods or None)]
+        names = [models.label_of(m.id) for m in discovery.image_models(discovery.fetch(config))]
         _answer.update(text=errors.key_works(names), level="INFO")
     except errors.NanoBananaError as exc:
         _answer.update(text=str(exc), level="ERROR")
