@@ -145,6 +145,9 @@ def draw_status(layout, context) -> None:
     st = runtime.STATE.status
     if not st.text or st.level == "WORKING":     # while working, the job box says it
         return
+    gone = live_models.gone(properties.model_id(context.scene.nanobanana))
+    if gone is not None and st.text == str(gone):  # already in the box under the model
+        return
     _message_box(layout, context, st.text, st.level, st.fix, st.suggested_model, dismiss=True)
 
 

@@ -186,7 +186,7 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
         type=bpy.types.Image, name="Mask Image",
         description="White = change, black = keep (paint it in the Image Editor)")
     mask_feather: bpy.props.FloatProperty(  # type: ignore[valid-type]
-        name="Feather", default=0.0, min=0.0, max=256.0, subtype="PIXEL",
+        name="Feather (0: auto)", default=0.0, min=0.0, max=256.0, subtype="PIXEL",
         description="Soft edge of the mask in pixels (0: automatic, about 0.5 % of the size)")
     references: CollectionProperty(type=NanoBananaReference)  # type: ignore[valid-type]
     reference_index: IntProperty()  # type: ignore[valid-type]

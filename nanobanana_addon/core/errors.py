@@ -199,9 +199,10 @@ def result_summary(count: int, label: str, seconds: float, cost: float, failures
     if failures:
         parts.append(f"{len(failures)} variation(s) failed: {failures[0]}")
     parts += warnings
+    text = ". ".join(p.rstrip(". ") for p in parts) + "."
     if model_text:
-        parts.append(f'Gemini: "{model_text[:200]}"')
-    return ". ".join(p.rstrip(". ") for p in parts) + "."
+        text += f' Gemini said: "{model_text[:200].strip()}"'
+    return text
 
 
 def file_closed(label: str) -> str:
