@@ -11,6 +11,28 @@ ENTRY_KEY = "nanobanana_entry"        # Image custom property: history entry id
 ORIGINAL_KEY = "nanobanana_original"  # Node custom property: original image name
 
 
+REF_KEY = "nanobanana_ref"            # ID custom property: a stable reference for results
+
+
+def stable_ref(id_block) -> str:
+    """A reference to an object or material that survives renames (stored on it)."""
+    ref = id_block.get(REF_KEY)
+    if not ref:
+        import uuid
+        try:
+            ref = id_block[REF_KEY] = uuid.uuid4().hex[:12]
+        except (AttributeError, TypeError, RuntimeError):    # linked data: read-only
+            return "name:" + id_block.name
+    return str(ref)
+
+
+def resolve(collection, ref: str):
+    """The datablock carrying `ref`, or None when it was deleted."""
+    if ref.startswith("name:"):
+        return collection.get(ref[5:])
+    return next((d for d in collection if d.get(REF_KEY) == ref), None)
+
+
 def name_from_prompt(prompt: str, limit: int = 40) -> str:
     words = "".join(c if c.isalnum() or c in " -_" else " " for c in prompt).split()
     base = " ".join(words)[:limit].strip() or "Nano Banana"

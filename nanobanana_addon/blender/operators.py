@@ -19,7 +19,7 @@ from ..core import errors, images, models
 from ..core.jobs import JobState
 from ..core.keys import resolve_api_key
 from ..core.request import JobKind
-from . import intents, live_models, preferences, properties, pump, runtime, targets
+from . import apply, intents, live_models, preferences, properties, pump, runtime, targets
 
 if TYPE_CHECKING:
     from ..core.request import GenerationRequest
@@ -102,9 +102,9 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
         s = _settings(context)
         r = context.scene.render
         request = intents.request_from_settings(s, cls.kind, size_hint=(r.resolution_x, r.resolution_y))
-        selected = tuple(o.name for o in getattr(context, "selected_objects", None) or ())
+        selected = list(getattr(context, "selected_objects", None) or ())
         if s.result_target == "MATERIAL" and selected:
-            return request, targets.NewMaterial(selected)
+            return request, targets.NewMaterial.for_objects(selected)
         return request, targets.ImageOnly()
 
 
@@ -159,7 +159,7 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
         space = img.colorspace_settings.name if capture.is_data(img) else "sRGB"
         if mat is None:
             return request, targets.ImageOnly(space)
-        return request, targets.ReplaceNode(mat.name, node, space)
+        return request, targets.ReplaceNode(apply.stable_ref(mat), node, space)
 
 
 class NANOBANANA_OT_dismiss_status(bpy.types.Operator):

@@ -114,14 +114,17 @@ def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
     try:
         if not landing.step():
             return landing
-        job.target.place(landing.created)
+        note = job.target.place(landing.created)
     except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
         landing.discard()
         if not isinstance(exc, errors.NanoBananaError):
             traceback.print_exc()
         return _finish(job, "ERROR", errors.apply_failed(exc))
     try:
-        return _finish(job, *_landed(job, landing))
+        level, text = _landed(job, landing)
+        if note:
+            level, text = "WARNING", f"{text} {note}."
+        return _finish(job, level, text)
     except Exception as exc:  # noqa: BLE001 - the images are placed; say what failed after
         traceback.print_exc()
         return _finish(job, "ERROR", errors.apply_failed(exc))

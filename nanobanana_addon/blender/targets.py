@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import bpy
 
+from ..core import errors
 from . import apply
 
 
@@ -25,8 +26,10 @@ class Target:
         """The colour space the result image should be tagged with (None: Blender's)."""
         return None
 
-    def place(self, images: list[bpy.types.Image]) -> None:
+    def place(self, images: list[bpy.types.Image]) -> str | None:
+        """Wire the packed images into Blender; return a note for the status, or None."""
         apply.show_in_image_editors(images[0])
+        return None
 
     def for_refine(self) -> Target:
         """Where a refinement of this result goes: by default, an image of its own."""
@@ -49,21 +52,30 @@ class ImageOnly(Target):
 
 @dataclass(frozen=True)
 class NewMaterial(Target):
-    """A new material with the first image as Base Color, on the named objects."""
-    objects: tuple[str, ...] = ()
+    """A new material with the first image as Base Color, on the objects selected when
+    the job started (found again by a reference stored on them: renames do not matter)."""
+    objects: tuple[str, ...] = ()     # apply.stable_ref() of each object
 
-    def place(self, images: list[bpy.types.Image]) -> None:
+    @classmethod
+    def for_objects(cls, objects) -> NewMaterial:
+        return cls(tuple(apply.stable_ref(o) for o in objects))
+
+    def place(self, images: list[bpy.types.Image]) -> str | None:
         img = images[0]
         mat = apply.new_material(img.name, img)
-        apply.assign_material(mat, [o for o in map(bpy.data.objects.get, self.objects) if o])
+        found = [o for o in (apply.resolve(bpy.data.objects, ref) for ref in self.objects) if o]
+        apply.assign_material(mat, found)
         super().place(images)
+        if self.objects and not found:
+            return errors.targets_gone(mat.name)
+        return None
 
 
 @dataclass(frozen=True)
 class ReplaceNode(Target):
     """The image goes on the same Image Texture node; the original is kept for revert.
     Refining continues on that node."""
-    material: str
+    material: str                     # apply.stable_ref() of the material
     node: str
     original_colorspace: str = ""
 
@@ -71,11 +83,13 @@ class ReplaceNode(Target):
     def colorspace(self) -> str | None:
         return self.original_colorspace or None
 
-    def place(self, images: list[bpy.types.Image]) -> None:
-        mat = bpy.data.materials.get(self.material)
-        if mat is not None and mat.node_tree and self.node in mat.node_tree.nodes:
-            apply.put_on_node(mat, self.node, images[0])
+    def place(self, images: list[bpy.types.Image]) -> str | None:
+        mat = apply.resolve(bpy.data.materials, self.material)
         super().place(images)
+        if mat is None or not mat.node_tree or self.node not in mat.node_tree.nodes:
+            return errors.node_gone(images[0].name)
+        apply.put_on_node(mat, self.node, images[0])
+        return None
 
     def for_refine(self) -> Target:
         return self

@@ -234,6 +234,16 @@ def key_works(image_models: list[str]) -> str:
     return f"The key works. Image models it may use: {', '.join(image_models)}."
 
 
+def targets_gone(material: str) -> str:
+    return (f"The objects it was made for were deleted; the result is in the file as material "
+            f"'{material}' and in the Nano Banana history")
+
+
+def node_gone(image: str) -> str:
+    return (f"The texture node it was made for is gone; the result is in the file as image "
+            f"'{image}' and in the Nano Banana history")
+
+
 def no_result() -> str:
     return "The job ended without a result."
 
