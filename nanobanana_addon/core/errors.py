@@ -170,6 +170,33 @@ def reference_unreadable(path: str, why: str) -> InvalidInput:
     return InvalidInput(f"Reference image {path} cannot be read ({why}).")
 
 
+def _image_called(name: str) -> str:
+    return f"The image {name}" if name else "The input image"
+
+
+def image_too_large(name: str, width: int, height: int, max_pixels: int) -> InvalidInput:
+    """An input image past the pixel limit we read (Pillow's own guard stays for others)."""
+    side = int(max_pixels ** 0.5)
+    return InvalidInput(f"{_image_called(name)} is {width}×{height} pixels, more than Nano Banana "
+                        f"can read (at most {max_pixels / 1e6:.0f} megapixels, e.g. {side}×{side}). "
+                        "Scale it down and try again: Gemini works at 2048 px at most anyway.")
+
+
+def image_out_of_memory(name: str, width: int, height: int) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} ({width}×{height} pixels) needs more memory than is "
+                        "free to read. Close other programs or scale the image down, then try again.")
+
+
+def image_unreadable(name: str) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} could not be read: it is not an image, or not in a "
+                        "format Nano Banana knows. Save it as PNG or JPEG and try again.")
+
+
+def image_damaged(name: str, exc: BaseException) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} is damaged or incomplete ({exc}). Open it in an "
+                        "image editor and save it again, then try again.")
+
+
 def prepare_failed(exc: BaseException) -> InvalidInput:
     return InvalidInput(f"Could not prepare the input ({type(exc).__name__}: {exc}). Nothing was sent.")
 

@@ -31,7 +31,7 @@ def prepare(request: GenerationRequest) -> GenerationRequest:
     """Downscale / re-encode the input images for upload (Pillow; off the main thread)."""
     prepared = []
     for img in request.images:
-        data, mime = images.prepare_input(img.data)
+        data, mime = images.prepare_input(img.data, name=img.name)
         prepared.append(InputImage(data, mime, img.role, img.name))
     return replace(request, images=prepared)
 

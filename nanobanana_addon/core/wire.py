@@ -86,6 +86,8 @@ def from_response(response: Any, request: GenerationRequest) -> GenerationResult
                 raise errors.malformed("empty image data")
             # Header only: Blender's own decode on the main thread is the full check.
             w, h, mime = images.probe(blob.data)
+            if w * h > images.MAX_INPUT_PIXELS:     # Blender would have to decode it
+                raise errors.malformed(f"an image of {w}×{h} pixels")
             outputs.append(OutputImage(blob.data, mime, w, h))
         elif p.text:
             texts.append(p.text)
