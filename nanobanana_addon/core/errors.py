@@ -2,8 +2,13 @@
 
 One place, one voice: each message says what happened and what to do. `fix` names an
 action the UI can offer as a button (open preferences, enable online access, switch
-model). `classify()` turns google-genai / httpx exceptions into these kinds; it never
-lets an API key through (`redact`).
+model). `client.classify()` turns google-genai / httpx exceptions into these kinds.
+
+Secrets: `redact()` hides the configured key and anything shaped like a Google API key
+or access token. Every NanoBananaError redacts its message, detail and model text when
+it is made, the status sentences below redact what they quote, and history redacts its
+sidecars (`redact_all`). The Blender layer passes any other text it shows or logs
+through `redact()`. What is sent to Gemini is never redacted.
 """
 from __future__ import annotations
 
@@ -28,12 +33,12 @@ class NanoBananaError(Exception):
     def __init__(self, message: str, *, fix: str | None = None, detail: str = "",
                  retry_after: float | None = None, model_text: str = "",
                  suggested_model: str | None = None):
-        super().__init__(message)
+        super().__init__(redact(message))
         if fix is not None:
             self.fix = fix
-        self.detail = detail
+        self.detail = redact(detail)
         self.retry_after = retry_after
-        self.model_text = model_text
+        self.model_text = redact(model_text)
         self.suggested_model = suggested_model
 
     @property
@@ -227,8 +232,8 @@ def result_summary(count: int, label: str, seconds: float, cost: float, failures
         parts.append(f"{len(failures)} variation(s) failed: {failures[0]}")
     parts += warnings
     if model_text:
-        parts.append(f'Gemini: "{model_text[:200]}"')
-    return ". ".join(p.rstrip(". ") for p in parts) + "."
+        parts.append(f'Gemini: "{redact(model_text)[:200]}"')
+    return redact(". ".join(p.rstrip(". ") for p in parts) + ".")
 
 
 def file_closed(label: str) -> str:
@@ -239,8 +244,8 @@ def file_closed(label: str) -> str:
 def apply_failed(exc: BaseException) -> str:
     if isinstance(exc, NanoBananaError):
         return f"{str(exc).rstrip('.')}. The result is saved in the Nano Banana history."
-    return (f"Nano Banana could not apply a result ({type(exc).__name__}: {exc}). It is saved "
-            "in the Nano Banana history.")
+    return redact(f"Nano Banana could not apply a result ({type(exc).__name__}: {exc}). It is "
+                  "saved in the Nano Banana history.")
 
 
 def no_result() -> str:
@@ -292,10 +297,35 @@ def _reason(payload: Any) -> str:
     return ""
 
 
-def redact(text: str, key: str | None) -> str:
+REDACTED = "[API key]"
+# A Google API key is "AIza" + 35 characters (glued text goes with it); an OAuth access
+# token (Vertex AI) starts "ya29.".
+_SECRET_SHAPES = re.compile(r"AIza[0-9A-Za-z_\-]{35,}|ya29\.[0-9A-Za-z_\-]{10,}")
+_URL_KEY = re.compile(r"([?&]key=)[^&\s]+")
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """`text` with every key hidden: the configured `key` (any shape), anything shaped
+    like a Google API key or access token, and `key=` in URLs. For everything the add-on
+    writes or shows (history, status, reports, logs); never for what is sent to Gemini."""
+    if not text:
+        return text
     if key and len(key) >= 4:
-        text = text.replace(key, "[API key]")
-    return re.sub(r"([?&]key=)[^&\s]+", r"\1[API key]", text)
+        text = text.replace(key, REDACTED)
+    text = _SECRET_SHAPES.sub(REDACTED, text)
+    return _URL_KEY.sub(r"\1" + REDACTED, text)
+
+
+def redact_all(value: Any, key: str | None = None, skip: frozenset[str] = frozenset()) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings) with every string redacted,
+    except the values of dict keys in `skip` (binary data such as base64 signatures)."""
+    if isinstance(value, str):
+        return redact(value, key)
+    if isinstance(value, dict):
+        return {k: v if k in skip else redact_all(v, key, skip) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(v, key, skip) for v in value]
+    return value
 
 
 def from_http(code: int, status: str, message: str, payload: Any, model: str,

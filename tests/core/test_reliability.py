@@ -16,18 +16,83 @@ import zlib
 
 import pytest
 from conftest import KEY
+from fake_gemini import responses as R
 
 from nanobanana_addon.core import errors, history, images, pipeline
 from nanobanana_addon.core.client import ClientConfig
 from nanobanana_addon.core.request import GenerationRequest, InputImage, JobKind
 
 MODEL = "gemini-nano-banana-2.1"
+# Key-shaped strings that are NOT the configured key: one pasted by the artist into the
+# prompt, one echoed back by Gemini. (Made up: AIza + 35 characters.)
+PASTED = "AIzaSy" + "Cx7Qm2-pL9_vR4tN8wZ1kB6yH3jD0fG5s"
+ECHOED = "AIzaSy" + "DQ9w8E7r6T5y4U3i2O1p0A-s_D4f5G6h7"
+assert len(PASTED) == len(ECHOED) == 39
 
 
 def config(fake, **kw) -> ClientConfig:
     cfg = dict(api_key=KEY, base_url=fake.url, timeout_s=10.0, attempts=1)
     cfg.update(kw)
     return ClientConfig(**cfg)
+
+
+# ------------------------------------------------------------------ 3. keys are never written
+def test_redact_hides_any_key_shaped_text_and_the_configured_key():
+    text = f"key={PASTED}; also {ECHOED}, {KEY} and ?key=abc&x=1 and ya29.a0AfB_byC-token_1"
+    out = errors.redact(text, KEY)
+    for secret in (PASTED, ECHOED, KEY, "abc", "ya29.a0AfB_byC-token_1"):
+        assert secret not in out
+    assert out.count("[API key]") == 5
+    assert errors.redact("AIza is a prefix, AIzaShort is not a key") == "AIza is a prefix, AIzaShort is not a key"
+
+
+def test_a_key_in_the_prompt_or_in_geminis_answer_never_reaches_history_or_status(tmp_path, fake):
+    fake.script(R.image(text=f"Done. (Your key {ECHOED} is visible, by the way.)"))
+    hist = history.History(tmp_path)
+    prompt = f"weathered brick, my key is {PASTED}"
+    outcome = pipeline.run(GenerationRequest("gemini-3-pro-image", prompt), config(fake), hist,
+                           threading.Event())
+    # What is sent is the artist's prompt, untouched.
+    assert fake.generate_requests[0].body["contents"][0]["parts"][0]["text"] == prompt
+    # Nothing on disk holds a key: sidecar prompt, conversation, Gemini's text, blobs.
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        raw = path.read_bytes()
+        assert PASTED.encode() not in raw and ECHOED.encode() not in raw and KEY.encode() not in raw
+    meta = outcome.entries[0].meta
+    assert meta["prompt"] == "weathered brick, my key is [API key]"
+    assert "[API key]" in meta["text"]
+    turn_texts = [p.get("text", "") for t in meta["conversation"] for p in t["parts"]]
+    assert "weathered brick, my key is [API key]" in turn_texts
+    # The thought signatures and images are stored byte for byte (refine still works).
+    loaded = hist.load_turns(outcome.entries[0])[-1].parts
+    original = outcome.results[0].turns[-1].parts
+    assert [(p.thought_signature, p.data) for p in loaded] == [(p.thought_signature, p.data) for p in original]
+    # The status line the artist reads.
+    status = errors.result_summary(1, "Nano Banana Pro", 1.0, 0.134, outcome.failures,
+                                   outcome.warnings, outcome.results[0].text)
+    assert ECHOED not in status and "[API key]" in status
+
+
+def test_a_key_in_a_refusal_is_hidden_in_the_message_and_the_failure_record(tmp_path, fake):
+    fake.script(R.text_only(f"I won't use {ECHOED}. Which style?"))
+    hist = history.History(tmp_path)
+    with pytest.raises(errors.TextOnly) as caught:
+        pipeline.run(GenerationRequest(MODEL, f"use {PASTED}"), config(fake), hist, threading.Event())
+    assert ECHOED not in str(caught.value) and "[API key]" in str(caught.value)
+    assert ECHOED not in caught.value.model_text
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            raw = path.read_bytes()
+            assert PASTED.encode() not in raw and ECHOED.encode() not in raw
+
+
+def test_other_messages_hide_keys_too():
+    assert PASTED not in errors.apply_failed(RuntimeError(f"bad {PASTED}"))
+    assert PASTED not in str(errors.prepare_failed(ValueError(PASTED)))
+    assert PASTED not in str(errors.malformed(f"junk {PASTED}"))
+    assert PASTED not in str(errors.NanoBananaError(f"anything {PASTED}", detail=PASTED))
 
 
 # ------------------------------------------------------------------ 4. big images
