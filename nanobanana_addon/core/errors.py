@@ -135,7 +135,8 @@ def offline() -> OnlineAccessDisabled:
 
 
 def cancelled() -> Cancelled:
-    return Cancelled("Cancelled. Nothing was changed.")
+    # A request already sent may still be answered (and billed): the answer is kept.
+    return Cancelled("Cancelled: if Gemini still answers, the image will be in History.")
 
 
 def model_gone(model: str, detail: str = "", listed: bool = True) -> ModelNotFound:
@@ -419,8 +420,9 @@ def malformed(what: str) -> MalformedResponse:
 
 
 def timeout(seconds: float, model: str) -> Timeout:
-    return Timeout(f"No answer from {models.label_of(model)} after {seconds:.0f} s. Try again, "
-                   "or raise the timeout in the add-on preferences.")
+    """The overall deadline (the Timeout preference) passed, however the answer came."""
+    return Timeout(f"Gemini did not answer within {seconds:.0f} s ({models.label_of(model)}). "
+                   "Try again, or raise the timeout in Preferences > Add-ons > Nano Banana.")
 
 
 def network(detail: str) -> NetworkError:

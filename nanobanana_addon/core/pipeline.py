@@ -1,5 +1,6 @@
 """The work one job does on its worker thread: call Gemini, then save every result (and
-every failure) to history, before the main thread touches any Blender data.
+every failure) to history, before the main thread touches any Blender data. A result
+that arrives after a cancel is saved too, with `"cancelled": true` in its sidecar.
 
 Returns an Outcome the Blender pump applies. No bpy here.
 """
@@ -43,12 +44,15 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
     lock = threading.Lock()
 
     def keep(result: GenerationResult) -> None:
-        # Runs as soon as each variation arrives: the paid image reaches disk first.
+        # Runs as soon as each variation arrives: the paid image reaches disk first. After
+        # a cancel it still runs (on the client's helper thread) for an answer that comes
+        # late: the job is reported cancelled, the image is kept in history, marked.
+        extra = {"cancelled": True} if cancel.is_set() else None
         saved: list[Entry | None] = []
         for i in range(len(result.images)):
             try:
                 saved.append(history.record(request, result=result, image_index=i,
-                                            blend_file=blend_file) if history else None)
+                                            blend_file=blend_file, extra=extra) if history else None)
             except HistoryWriteError as exc:
                 saved.append(None)
                 with lock:

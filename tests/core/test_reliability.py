@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import struct
 import threading
+import time
 import zlib
 
+import google.genai  # noqa: F401 - imported here, so its first import (1-3 s) is in no deadline
 import pytest
 from conftest import KEY
 from fake_gemini import responses as R
 
 from nanobanana_addon.core import errors, history, images, pipeline
 from nanobanana_addon.core.client import ClientConfig
+from nanobanana_addon.core.jobs import Job, JobManager, JobState
 from nanobanana_addon.core.request import GenerationRequest, InputImage, JobKind
 
 MODEL = "gemini-nano-banana-2.1"
@@ -30,10 +34,111 @@ ECHOED = "AIzaSy" + "DQ9w8E7r6T5y4U3i2O1p0A-s_D4f5G6h7"
 assert len(PASTED) == len(ECHOED) == 39
 
 
+def http_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("nanobanana-http") and t.is_alive()]
+
+
+def wait_until(predicate, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
 def config(fake, **kw) -> ClientConfig:
     cfg = dict(api_key=KEY, base_url=fake.url, timeout_s=10.0, attempts=1)
     cfg.update(kw)
     return ClientConfig(**cfg)
+
+
+# ------------------------------------------------------------------ 1. overall deadline
+def test_a_trickling_answer_ends_at_the_timeout_preference(fake, make_client):
+    # Headers at once, then a few bytes every 0.1 s: no single socket read ever waits
+    # 2 s, so only an overall deadline can end it (the whole body would take ~40 s).
+    fake.image_scale = 0.02
+    make_client(timeout_s=30).generate(GenerationRequest(MODEL, "warm-up"))  # SDK imported
+    client = make_client(timeout_s=2.0, attempts=3)
+    fake.script(R.trickle(bytes_per_second=100, chunk=10))
+    t0 = time.monotonic()
+    with pytest.raises(errors.Timeout) as caught:
+        client.generate(GenerationRequest(MODEL, "a brick wall"))
+    took = time.monotonic() - t0
+    assert 1.9 <= took < 2.8, took
+    assert str(caught.value) == ("Gemini did not answer within 2 s (Nano Banana 2.1). Try again, "
+                                 "or raise the timeout in Preferences > Add-ons > Nano Banana.")
+    assert len(fake.generate_requests) == 2                     # a timeout is not retried
+    # The abandoned request is closed, not left reading: the server sees the client go.
+    assert fake.generate_requests[1].answered.wait(2)
+    assert wait_until(lambda: not http_threads(), 1.0), http_threads()
+
+
+def test_the_deadline_covers_retries_too(fake, make_client):
+    # 503, then an answer that trickles: the retry only gets what is left of the 2 s.
+    fake.image_scale = 0.02
+    make_client(timeout_s=30).generate(GenerationRequest(MODEL, "warm-up"))
+    client = make_client(timeout_s=2.0, attempts=3, backoff_s=0.3)
+    fake.script(R.server_error(503), R.trickle(bytes_per_second=100, chunk=10))
+    t0 = time.monotonic()
+    with pytest.raises(errors.Timeout):
+        client.generate(GenerationRequest(MODEL, "wall"))
+    assert time.monotonic() - t0 < 2.8
+    assert [r.status for r in fake.generate_requests] == [200, 503, 200]   # retried once, then cut
+
+
+# ------------------------------------------------------------------ 2. cancel keeps paid images
+def run_job(jobs: JobManager, request: GenerationRequest, cfg: ClientConfig, hist) -> Job:
+    job = Job(request.prompt, request.model, JobKind.GENERATE, expected_s=1.0)
+    return jobs.submit(job, lambda cancel: pipeline.run(request, cfg, hist, cancel, "/p/scene.blend"))
+
+
+def test_cancel_reports_at_once_and_the_late_image_goes_to_history_marked(tmp_path, fake):
+    fake.script(R.slow(1.0))
+    hist = history.History(tmp_path)
+    jobs = JobManager()
+    job = run_job(jobs, GenerationRequest(MODEL, "mossy stone"), config(fake), hist)
+    assert fake.wait_for_requests(1, timeout=5)
+    t0 = time.monotonic()
+    jobs.cancel(job.id)
+    assert job.state == JobState.CANCELLED and time.monotonic() - t0 < 0.2
+    assert str(job.error) == "Cancelled: if Gemini still answers, the image will be in History."
+    assert hist.entries() == []                                  # nothing yet: it is still coming
+    # Gemini answers after the cancel (and bills for it): the image is kept, marked.
+    assert wait_until(lambda: hist.entries(), 5)
+    (entry,) = hist.entries()
+    sent = fake.generate_requests[0].response["candidates"][0]["content"]["parts"]
+    data = next(base64.b64decode(p["inlineData"]["data"]) for p in sent if "inlineData" in p)
+    assert entry.image_path is not None and entry.image_path.read_bytes() == data
+    assert entry.meta["cancelled"] is True and entry.prompt == "mossy stone"
+    assert entry.meta["blend_file"] == "/p/scene.blend"
+    assert json.loads(entry.sidecar.read_text())["cancelled"] is True
+    # The job itself stays cancelled: nothing is applied to the scene.
+    assert jobs.drain() == [job] and job.result is None and job.state == JobState.CANCELLED
+    assert wait_until(lambda: not http_threads(), 1.0)
+
+
+def test_a_finished_job_is_not_marked_cancelled(tmp_path, fake):
+    hist = history.History(tmp_path)
+    outcome = pipeline.run(GenerationRequest(MODEL, "tiles"), config(fake), hist, threading.Event())
+    assert outcome.entries[0].meta.get("cancelled") is None
+
+
+def test_a_cancelled_request_is_still_abandoned_at_the_deadline(tmp_path, fake):
+    fake.image_scale = 0.02
+    fake.script(R.trickle(bytes_per_second=100, chunk=10))
+    hist = history.History(tmp_path)
+    jobs = JobManager()
+    job = run_job(jobs, GenerationRequest(MODEL, "slow one"), config(fake, timeout_s=1.5), hist)
+    assert fake.wait_for_requests(1, timeout=5)
+    t0 = time.monotonic()
+    jobs.cancel(job.id)
+    assert job.state == JobState.CANCELLED
+    answered = fake.generate_requests[0].answered
+    assert not answered.wait(0.6) and http_threads()            # still listening for the image...
+    assert answered.wait(2.0) and time.monotonic() - t0 < 2.0    # ...until the deadline, not longer
+    assert wait_until(lambda: not http_threads(), 1.0)
+    assert hist.entries() == []
 
 
 # ------------------------------------------------------------------ 3. keys are never written
