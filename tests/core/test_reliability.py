@@ -265,6 +265,14 @@ def test_unreadable_and_damaged_images_name_the_real_cause():
     assert "damaged or incomplete" in str(caught.value) and "Save it as PNG" not in str(caught.value)
 
 
+def test_an_absurd_image_from_the_server_is_refused_before_blender_decodes_it(fake, make_client):
+    huge = base64.b64encode(gray_png(100_000, 100_000, body=False)).decode("ascii")
+    fake.script(R.custom(200, {"candidates": [{"content": {"role": "model", "parts": [
+        {"inlineData": {"mimeType": "image/png", "data": huge}}]}, "finishReason": "STOP", "index": 0}]}))
+    with pytest.raises(errors.MalformedResponse, match="100000×100000"):
+        make_client(attempts=1).generate(GenerationRequest(MODEL, "wall"))
+
+
 def test_reading_a_big_image_leaves_pillows_limit_as_it_was():
     from PIL import Image
     before = Image.MAX_IMAGE_PIXELS
