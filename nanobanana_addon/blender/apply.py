@@ -34,6 +34,7 @@ def resolve(collection, ref: str):
 
 
 def name_from_prompt(prompt: str, limit: int = 40) -> str:
+    prompt = errors.redact(prompt)      # image names are saved in the .blend
     words = "".join(c if c.isalnum() or c in " -_" else " " for c in prompt).split()
     base = " ".join(words)[:limit].strip() or "Nano Banana"
     return f"NB {base}"

@@ -21,7 +21,7 @@ class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
         description="Custom API endpoint (proxy). Empty: GOOGLE_GEMINI_BASE_URL or Google's")
     timeout_s: FloatProperty(  # type: ignore[valid-type]
         name="Timeout (s)", default=180.0, min=10.0, max=900.0,
-        description="Longest wait for one answer from Gemini")
+        description="Longest wait for one request to Gemini, retries included")
     history_location: EnumProperty(  # type: ignore[valid-type]
         name="Save results",
         items=[("USER", "Add-on folder", "Keep every result in the add-on's user folder"),

@@ -38,7 +38,7 @@ def client_config(context) -> ClientConfig:
 
 def submit(context, request: GenerationRequest, target: Target) -> Job:
     """Start a job for a settled request; `target` places its result when it is done."""
-    job = Job(label=request.prompt[:48], model=request.model, kind=request.kind,
+    job = Job(label=errors.redact(request.prompt)[:48], model=request.model, kind=request.kind,
               expected_s=models.lookup(request.model).expected_seconds(request.image_size),
               target=target,
               payload={"file_token": runtime.STATE.file_token, "scene": context.scene.name})

@@ -1,5 +1,6 @@
 """The work one job does on its worker thread: call Gemini, then save every result (and
-every failure) to history, before the main thread touches any Blender data.
+every failure) to history, before the main thread touches any Blender data. A result
+that arrives after a cancel is saved too, with `"cancelled": true` in its sidecar.
 
 Returns an Outcome the Blender pump applies. No bpy here.
 """
@@ -36,7 +37,7 @@ def prepare(request: GenerationRequest) -> GenerationRequest:
         if img.pixels is not None:      # pixels copied out of Blender: encode them here
             from . import pixels
             raw = pixels.blender_png(img.pixels, linear=img.linear, max_side=images.MAX_INPUT_SIDE)
-        data, mime = images.prepare_input(raw)
+        data, mime = images.prepare_input(raw, name=img.name)
         prepared.append(InputImage(data, mime, img.role, img.name))
     return replace(request, images=prepared)
 
@@ -52,7 +53,10 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
     lock = threading.Lock()
 
     def keep(result: GenerationResult) -> None:
-        # Runs as soon as each variation arrives: the paid image reaches disk first.
+        # Runs as soon as each variation arrives: the paid image reaches disk first. After
+        # a cancel it still runs (on the client's helper thread) for an answer that comes
+        # late: the job is reported cancelled, the image is kept in history, marked.
+        extra = {"cancelled": True} if cancel.is_set() else None
         if masked is not None:
             from . import masked_edit
             try:
@@ -64,7 +68,7 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
         for i in range(len(result.images)):
             try:
                 saved.append(history.record(request, result=result, image_index=i,
-                                            blend_file=blend_file) if history else None)
+                                            blend_file=blend_file, extra=extra) if history else None)
             except HistoryWriteError as exc:
                 saved.append(None)
                 with lock:
