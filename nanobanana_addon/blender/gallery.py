@@ -63,7 +63,7 @@ def draw(layout, context) -> None:
     for entry in found[:PAGE]:
         history_rows.draw_entry(layout, context, entry, icon_for(entry))
     if len(found) > PAGE:
-        layout.label(text=f"{len(found) - PAGE} more: search to find them")
+        layout.label(text=f"{len(found) - PAGE} more: search", icon="VIEWZOOM")
     cap = preferences.get(context).history_cap_mb
     used = _cache["bytes"] / 1e6      # measured with the cached listing, not per redraw
     if used > cap:
