@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tools.bpy_env import BLENDER_VERSIONS, cache_root, ensure_bpy, find_python311  # noqa: E402
+from tools.bpy_env import BLENDER_VERSIONS, cache_root, ensure_bpy, find_python, find_python311, python_for  # noqa: E402
 
 DEV_REQS = ROOT / "tests" / "requirements-dev.txt"
 LOCK = ROOT / "vendor" / "requirements.txt"
@@ -79,6 +79,10 @@ def main() -> int:
     ap.add_argument("--no-static", action="store_true", help="skip ruff and mypy")
     ap.add_argument("--no-bench", action="store_true", help="skip the benchmark smoke run")
     args = ap.parse_args()
+    versions = list(dict.fromkeys(args.blender or BLENDER_VERSIONS))
+    if not args.no_blender:   # a missing CPython for bpy stops the run now, not midway
+        for python in sorted({python_for(v) for v in versions}):
+            find_python(python)
     started = time.monotonic()
     passed = failed = skipped = 0
     py = dev_python()
@@ -99,7 +103,6 @@ def main() -> int:
     p, f, s = pytest_run(py, "core, fake Gemini, packaging", PLAIN_SUITES)
     passed, failed, skipped = passed + p, failed + f, skipped + s
 
-    versions = list(dict.fromkeys(args.blender or BLENDER_VERSIONS))
     timings: list[str] = []
     if not args.no_blender:
         zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
