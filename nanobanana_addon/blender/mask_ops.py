@@ -27,9 +27,9 @@ def _edited_size(context) -> tuple[int, int, str]:
 def _fill(img: bpy.types.Image, fn) -> None:
     import numpy as np
     w, h = img.size
-    px = np.empty(w * h * 4, dtype=np.float32)
-    img.pixels.foreach_get(px)
-    px = px.reshape(h, w, 4)
+    flat = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(flat)
+    px = flat.reshape(h, w, 4)
     fn(px)
     px[..., 3] = 1.0
     img.pixels.foreach_set(px.ravel())

@@ -236,3 +236,7 @@ def unregister() -> None:
         bpy.app.handlers.load_post.remove(_on_load_post)
     runtime.STATE.jobs.cancel()
     live_models.unregister()
+    import sys
+    pipeline = sys.modules.get(__package__.rpartition(".")[0] + ".core.pipeline")
+    if pipeline is not None:            # loaded on the first job only
+        pipeline.close_clients()

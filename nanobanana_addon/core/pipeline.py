@@ -28,6 +28,29 @@ class Outcome:
         return sum(len(r.images) for r in self.results)
 
 
+_clients: dict[ClientConfig, GeminiClient] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(config: ClientConfig) -> GeminiClient:
+    """One client per configuration, reused by every job (building google-genai's client
+    and its connection pool each time cost a job tens of milliseconds). Thread-safe: the
+    client serves concurrent calls; `close_clients()` ends them when the add-on stops."""
+    with _clients_lock:
+        client = _clients.get(config)
+        if client is None:
+            client = _clients[config] = GeminiClient(config)
+        return client
+
+
+def close_clients() -> None:
+    with _clients_lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()
+
+
 def prepare(request: GenerationRequest) -> GenerationRequest:
     """Encode, downscale and re-encode the input images for upload (NumPy and Pillow, on
     the worker thread: the main thread only copied pixels out)."""
@@ -78,11 +101,7 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
             outcome.results.append(result)
             outcome.entries.extend(saved)
 
-    client = GeminiClient(config)
-    try:
-        _, failures = client.generate_variations(request, cancel, on_result=keep)
-    finally:
-        client.close()
+    _, failures = client_for(config).generate_variations(request, cancel, on_result=keep)
     outcome.failures = failures
     if history is not None:
         for exc in failures:

@@ -182,7 +182,7 @@ def blender_png(px: np.ndarray, *, linear: bool, max_side: int) -> bytes:
     rgba[..., 3] = np.clip(top_down[..., 3], 0.0, 1.0)
     rgba[..., :3] = linear_to_srgb(top_down[..., :3]) if linear else np.clip(top_down[..., :3], 0.0, 1.0)
     im = _pil().fromarray((rgba * 255.0 + 0.5).astype(np.uint8), "RGBA")
-    h, w = rgba.shape[:2]
+    h, w = int(rgba.shape[0]), int(rgba.shape[1])
     if max(w, h) > max_side:
         scale = max_side / max(w, h)
         im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), _pil().Resampling.LANCZOS)
