@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, mask_ops, operators, panels, preferences, properties, pump
+from . import gallery, mask_ops, material_ops, operators, panels, preferences, properties, pump
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
+           *material_ops.CLASSES,
            *gallery.CLASSES, *panels.CLASSES)
 
 
