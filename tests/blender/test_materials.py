@@ -269,7 +269,8 @@ def _top_view_plane(scene) -> bpy.types.Object:
     cam.location, cam.rotation_euler = (0, 0, 3), (0, 0, 0)
     cam.data.type, cam.data.ortho_scale = "ORTHO", 2.0
     world = bpy.data.worlds.new("White")
-    world.use_nodes = True
+    if bpy.app.version < (5, 0, 0):
+        world.use_nodes = True
     world.node_tree.nodes["Background"].inputs["Color"].default_value = (1, 1, 1, 1)
     scene.world = world
     return plane
