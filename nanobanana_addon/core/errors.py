@@ -250,11 +250,6 @@ def pbr_note(names: list[str], source: str, tiles: bool) -> str:
     return f"PBR maps of '{source}': {', '.join(names)}, {wrap}, no cost"
 
 
-def no_principled(material: str) -> str:
-    return (f"Material '{material}' has no Principled BSDF: the maps were made but not connected. "
-            "Find them in the Image Editor")
-
-
 def mask_missing() -> InvalidInput:
     return InvalidInput("Masked edit is on but there is no mask image. Press New Mask and paint "
                         "the area to change, or turn Mask off.")
