@@ -74,6 +74,7 @@ def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tu
         image_size=fitted.image_size if info.image_sizes else None,
         variations=1 if history else settings.variations, history=list(history or ()),
         kind=kind, seamless=settings.seamless and kind != JobKind.EDIT_RENDER,
+        seamless_fix=settings.seamless_fix if settings.seamless and kind != JobKind.EDIT_RENDER else "",
         thinking_level=fitted.thinking, mask=_mask(settings, kind, inputs))
 
 

@@ -104,7 +104,7 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
         request = intents.request_from_settings(s, cls.kind, size_hint=(r.resolution_x, r.resolution_y))
         selected = list(getattr(context, "selected_objects", None) or ())
         if s.result_target == "MATERIAL" and selected:
-            return request, targets.NewMaterial.for_objects(selected)
+            return request, targets.NewMaterial.for_objects(selected, request.seamless, s.tile_size)
         return request, targets.ImageOnly()
 
 

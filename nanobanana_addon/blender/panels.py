@@ -11,7 +11,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, live_models, operators, properties, runtime, ui_text
+from . import gallery, live_models, operators, panel_materials, properties, runtime, ui_text
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -216,6 +216,7 @@ def _main_poll(cls, context) -> bool:
 # (name part, label, draw function, options); the first is the parent of the others.
 SECTIONS: tuple[tuple[str, str, Callable, set[str]], ...] = (("main", "Nano Banana", draw_main, set()),
             ("refs", "Reference Images", draw_references, {"DEFAULT_CLOSED"}),
+            ("materials", "Materials & PBR", panel_materials.draw_materials, {"DEFAULT_CLOSED"}),
             ("history", "History", lambda layout, context: gallery.draw(layout, context), set()))
 SPACES = (("VIEW_3D", "view3d"), ("IMAGE_EDITOR", "image"), ("NODE_EDITOR", "node"))
 

@@ -133,9 +133,10 @@ def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
 def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
     outcome = landing.outcome
     first = outcome.results[0]
-    runtime.STATE.last_turns = list(first.turns)
-    runtime.STATE.last_model = first.model
-    runtime.STATE.last_target = job.target
+    if first.turns:         # local results (PBR maps) have no conversation: Refine keeps the last one
+        runtime.STATE.last_turns = list(first.turns)
+        runtime.STATE.last_model = first.model
+        runtime.STATE.last_target = job.target
     cost = sum(r.cost_usd or 0.0 for r in outcome.results)
     runtime.STATE.session_cost_usd += cost
     scene = bpy.data.scenes.get(job.payload["scene"])
@@ -143,7 +144,7 @@ def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
         scene.nanobanana.file_cost_usd += cost
     _undo_step(f"Nano Banana {JobKind(job.kind).words}")
     text = errors.result_summary(len(landing.created), models.label_of(job.model), job.elapsed, cost,
-                                 outcome.failures, outcome.warnings, first.text)
+                                 outcome.failures, outcome.warnings, first.text, outcome.notes)
     return ("WARNING" if outcome.failures or outcome.warnings else "INFO"), text
 
 

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, header_progress, key_check, mask_ops, operators, panels, preferences, properties, pump
+from . import (
+    gallery,
+    header_progress,
+    key_check,
+    mask_ops,
+    material_ops,
+    operators,
+    panels,
+    preferences,
+    properties,
+    pump,
+)
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
-           *key_check.CLASSES,
+           *material_ops.CLASSES, *key_check.CLASSES,
            *gallery.CLASSES, *panels.CLASSES)
 
 

@@ -226,9 +226,10 @@ def sent_to(label: str) -> str:
 
 
 def result_summary(count: int, label: str, seconds: float, cost: float, failures: list,
-                   warnings: list[str], model_text: str) -> str:
+                   warnings: list[str], model_text: str, notes: list[str] | tuple = ()) -> str:
     parts = [f"{count} image{'s' if count != 1 else ''} from {label} in {seconds:.1f} s"
              + (f", ${cost:.3f}" if cost else "")]
+    parts += notes
     if failures:
         parts.append(f"{len(failures)} variation(s) failed: {failures[0]}")
     parts += warnings
@@ -253,6 +254,34 @@ def apply_failed(exc: BaseException) -> str:
 def composite_failed(exc: BaseException) -> str:
     return (f"The answer could not be put back through the mask ({type(exc).__name__}: {exc}); "
             "the whole answer was kept instead")
+
+
+FIX_WORDS = {"LOCAL": "a local cross-blend", "MODEL": "a model seam repair",
+             "MODEL+LOCAL": "a model seam repair and a local cross-blend"}
+
+
+def tileability_note(before: float, after: float, mode: str, tiles: bool) -> str:
+    """How well a Seamless result wraps: its seam step against the median step between
+    neighbouring pixels inside the image (~1x: no visible seam)."""
+    if not mode:
+        return f"Tiles: seams {after:.1f}× the interior"
+    head = "Tiles" if tiles else "Seams still visible"
+    return f"{head}: seams {after:.1f}× the interior after {FIX_WORDS.get(mode, mode)} (were {before:.1f}×)"
+
+
+def seam_repair_failed(exc: BaseException) -> str:
+    return (f"The seam repair request failed ({exc}); the seams were blended locally instead, "
+            "at no cost")
+
+
+def seam_check_failed(exc: BaseException) -> str:
+    return (f"The seamless check could not run ({type(exc).__name__}: {exc}); the image is the "
+            "model's own and may not tile")
+
+
+def pbr_note(names: list[str], source: str, tiles: bool) -> str:
+    wrap = "tileable like the source" if tiles else "not tileable (the source does not tile)"
+    return f"PBR maps of '{source}': {', '.join(names)}, {wrap}, no cost"
 
 
 def mask_missing() -> InvalidInput:

@@ -22,6 +22,7 @@ class Outcome:
     entries: list[Entry | None] = field(default_factory=list)   # one per result image, same order
     failures: list[errors.NanoBananaError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)     # status words that are not warnings
 
     @property
     def image_count(self) -> int:
@@ -96,10 +97,18 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
                 saved.append(None)
                 with lock:
                     outcome.warnings.append(str(exc))
+        notes: list[str] = []
+        if request.seamless and request.seamless_fix:   # issue 12 hook: make it tile (core/seamless.py)
+            from . import seamless
+            result, saved, notes = seamless.ensure(
+                result, saved, request, lambda r: client_for(config).generate(r, cancel),
+                lambda res, i, extra: history.record(request, result=res, image_index=i, blend_file=blend_file,
+                                                     extra=extra) if history else None)
         with lock:
             outcome.warnings.extend(w for w in result.warnings if w not in outcome.warnings)
             outcome.results.append(result)
             outcome.entries.extend(saved)
+            outcome.notes.extend(notes)
 
     _, failures = client_for(config).generate_variations(request, cancel, on_result=keep)
     outcome.failures = failures

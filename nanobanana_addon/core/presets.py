@@ -72,3 +72,42 @@ def build_prompt(preset_id: str, words: str = "", *, seamless: bool = True) -> s
     lead = f"{words.rstrip('.')}." if words else f"{p.label}."
     body = SCAFFOLD.format(subject=p.subject, details=p.details or "natural detail", scale=p.scale)
     return " ".join([lead, body] + ([SEAMLESS] if seamless else []))
+
+
+# ---------------------------------------------------------------- editing a filled prompt
+# The panel writes build_prompt's text into the prompt field, where the artist sees and
+# edits it. These take it apart again, so switching presets or the Seamless toggle
+# replaces the scaffolding instead of stacking it.
+def _bodies() -> list[tuple[MaterialPreset, str]]:
+    return [(p, SCAFFOLD.format(subject=p.subject, details=p.details or "natural detail", scale=p.scale))
+            for p in PRESETS]
+
+
+def artist_words(prompt: str) -> str:
+    """The artist's own words in a prompt filled by build_prompt (any preset, with or
+    without the seamless sentence); a prompt without scaffolding comes back as it is."""
+    text = " ".join(prompt.split())
+    for p, body in _bodies():
+        if body in text:
+            before, after = text.split(body, 1)
+            words = before.strip()
+            if words == f"{p.label}.":
+                words = ""
+            after = after.replace(SEAMLESS, "", 1).strip()
+            return " ".join(w for w in (words.rstrip("."), after) if w)
+    return prompt.strip()
+
+
+def with_seamless_sentence(prompt: str, wanted: bool) -> str:
+    """A filled prompt with the preset's seamless sentence added after the scaffolding or
+    removed (the request's own seamless wording replaces it); other prompts unchanged."""
+    text = " ".join(prompt.split())
+    for _p, body in _bodies():
+        if body in text:
+            has = f"{body} {SEAMLESS}" in text
+            if wanted and not has:
+                return text.replace(body, f"{body} {SEAMLESS}", 1)
+            if not wanted and has:
+                return text.replace(f"{body} {SEAMLESS}", body, 1)
+            return prompt
+    return prompt

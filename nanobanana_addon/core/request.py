@@ -19,6 +19,7 @@ class JobKind(StrEnum):
     EDIT_RENDER = "edit_render"
     EDIT_TEXTURE = "edit_texture"
     REFINE = "refine"
+    PBR_MAPS = "pbr_maps"           # derived locally (core/material_maps.py), no request sent
 
     @property
     def words(self) -> str:
@@ -63,6 +64,8 @@ class GenerationRequest:
     history: list[Turn] = field(default_factory=list)   # earlier turns, for refine
     kind: JobKind = JobKind.GENERATE
     seamless: bool = False              # ask for a tileable texture (see wire.SEAMLESS)
+    seamless_fix: str = ""              # with seamless: "LOCAL" / "MODEL" makes each result tile
+                                        # (core/seamless.py); "" only asks
     thinking_level: str | None = None   # thinkingConfig.thinkingLevel; only models that take one
     mask: Any = None                    # masked_edit.MaskSpec: change only the painted region
     instruction: str | None = None      # text sent instead of `prompt` (the prompt is kept as typed)
