@@ -4,7 +4,7 @@ One entry in panels.SECTIONS draws it in every editor that has the Nano Banana t
 from __future__ import annotations
 
 from ..core import models, presets
-from . import properties
+from . import properties, ui_text
 
 
 def draw_materials(layout, context) -> None:
@@ -15,7 +15,9 @@ def draw_materials(layout, context) -> None:
     col.prop(s, "material_preset", text="Preset")
     if s.material_preset != properties.NO_PRESET:
         p = presets.lookup(s.material_preset)
-        col.label(text=f"Written into the prompt; a tile shows {p.scale}", icon="INFO")
+        for line in ui_text.wrap(f"Written into the prompt; a tile shows {p.scale}",
+                                 ui_text.available(context)):
+            col.label(text=line)
 
     box = layout.box()
     box.prop(s, "seamless")
@@ -27,11 +29,13 @@ def draw_materials(layout, context) -> None:
     if s.seamless_fix == "MODEL":
         extra = models.estimate_cost(properties.model_id(s), s.image_size, s.variations, 2)
         price = f"up to ${extra:.3f}" if extra is not None else "price unknown"
-        sub.label(text=f"Seam repair: {price} more when a result does not tile", icon="FUND")
+        for line in ui_text.wrap(f"Seam repair: {price} more when a result does not tile",
+                                 ui_text.available(context)):
+            sub.label(text=line)
     sub.prop(s, "tile_size")
 
     box = layout.box()
-    box.label(text="PBR maps from the active texture (free)", icon="NODE_MATERIAL")
+    box.label(text="PBR maps (free, local)", icon="NODE_MATERIAL")
     row = box.row(align=True)
     row.prop(s, "pbr_strength")
     row.prop(s, "pbr_ao", text="AO", toggle=True)
