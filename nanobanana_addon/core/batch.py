@@ -314,8 +314,10 @@ def refresh(config: ClientConfig, store: BatchStore, name: str, history: History
             job = sdk.batches.get(name=record.name)
         except Exception as exc:  # noqa: BLE001 - typed below
             err = client.classify(exc, record.model)
-            if getattr(exc, "code", 0) == 404:
+            if getattr(exc, "code", 0) == 404:       # nothing more will come: stop asking
                 err = errors.batch_gone(record.display_name or record.id)
+                record.fetched = True
+                record.missing = [it["key"] for it in record.items if it["key"] not in record.saved]
             record.error = str(err)
             store.put(record)
             raise err from None
