@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, operators, panels, preferences, properties, pump
+from . import cli, gallery, operators, panels, preferences, properties, pump
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *gallery.CLASSES,
            *panels.CLASSES)
@@ -16,9 +16,11 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
+    cli.register()
 
 
 def unregister() -> None:
+    cli.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()
