@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import cli, gallery, operators, panels, preferences, properties, pump
+from . import batches, cli, gallery, operators, panels, preferences, properties, pump
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *gallery.CLASSES,
-           *panels.CLASSES)
+           *panels.CLASSES, *batches.CLASSES)
 
 
 def register() -> None:
@@ -16,11 +16,13 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
+    batches.register()
     cli.register()
 
 
 def unregister() -> None:
     cli.unregister()
+    batches.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()
