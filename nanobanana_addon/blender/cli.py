@@ -6,6 +6,7 @@ way the panel would, asks `intents.request_from_settings` for the request, submi
 mode (`pump.wait_and_apply`). Results land in history first, then in --out and, with
 --blend, in that .blend file. Batches go through `core.batch` (the same wire conversion).
 
+Registered in registration.py; this module loads only when the command runs.
 stdout gets one JSON summary line; stderr gets progress lines. Exit codes: 0 done,
 1 failed, 2 bad arguments, 3 no key or offline, 4 refused by Gemini (see EXIT_*).
 """
@@ -15,8 +16,9 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bpy
 
@@ -24,10 +26,12 @@ from ..core import errors, models
 from ..core.request import JobKind
 from . import intents, properties, pump, runtime, targets
 
+if TYPE_CHECKING:
+    from ..core.batch import BatchRecord
+
 COMMAND = "nanobanana"
 PROG = f"blender -c {COMMAND}"
 EXIT_OK, EXIT_FAILED, EXIT_ARGS, EXIT_OFFLINE, EXIT_REFUSED = 0, 1, 2, 3, 4
-_handle: Any = None
 
 
 # ---------------------------------------------------------------- exit codes
@@ -399,24 +403,130 @@ def cmd_history(args) -> dict:
     return summary
 
 
+
+
+# ---------------------------------------------------------------- batches
 def cmd_batch(args) -> dict:
+    """`batch submit|status|fetch|cancel`: core.batch through the panel's functions (batches.py)."""
+    from ..core import batch
     from . import batches
-    return batches.cli(args)
+    ctx = bpy.context
+    if args.action == "submit":
+        prompts = read_prompts(args)
+        check_ready()
+        open_blend(args.blend)
+        requests = []
+        for prompt in prompts:
+            s = apply_settings(args, prompt)
+            r = ctx.scene.render
+            requests.append(intents.request_from_settings(s, JobKind.GENERATE,
+                                                          size_hint=(r.resolution_x, r.resolution_y)))
+        progress(f"sending {sum(max(1, q.variations) for q in requests)} request(s) as one batch")
+        record = batches.submit(ctx, requests, wait=True)
+        assert record is not None
+        progress(runtime.STATE.status.text)
+        if args.blend:
+            save_blend(args.blend)
+        if not args.wait:
+            return {"ok": True, "exit_code": EXIT_OK, "batch": _record_json(record)}
+        return _fetch_cli(args, record.name, True)
+    if args.action == "status":
+        try:
+            check_ready()
+            offline = None
+        except errors.NanoBananaError as exc:
+            offline = exc          # still list what is known locally
+        st = batches.store(ctx)
+        names = [args.id] if args.id else [r.name for r in st.load() if args.all or not r.fetched]
+        out, failures = [], []
+        for name in names:
+            rec = st.get(name)
+            if rec is None:
+                raise errors.batch_unknown(name)
+            if not rec.fetched and offline is None:
+                try:       # the state only: `fetch` saves the results
+                    rec = batch.refresh(pump.client_config(ctx), st, rec.name, save=False).record
+                except errors.NanoBananaError as exc:
+                    failures.append(exc)
+            progress(rec.summary())
+            out.append(_record_json(rec))
+        failures += [offline] if offline is not None else []
+        code = worst([exit_code(f) for f in failures])
+        return {"ok": code == EXIT_OK, "exit_code": code, "batches": out,
+                "errors": [str(f) for f in failures]}
+    if args.action == "cancel":
+        check_ready()
+        rec = batch.cancel(pump.client_config(ctx), batches.store(ctx), args.id)
+        rec = batch.refresh(pump.client_config(ctx), batches.store(ctx), rec.name, save=False).record
+        progress(rec.summary())
+        return {"ok": True, "exit_code": EXIT_OK, "batch": _record_json(rec)}
+    check_ready()
+    open_blend(args.blend)
+    st = batches.store(ctx)
+    names = [args.id] if args.id else [r.name for r in st.load() if not r.fetched]
+    if not names:
+        return {"ok": True, "exit_code": EXIT_OK, "batches": [], "results": []}
+    summary: dict = {"batches": [], "results": []}
+    for name in names:
+        one = _fetch_cli(args, name, args.wait)
+        summary["batches"] += [one["batch"]]
+        summary["results"] += one["results"]
+    if args.blend:
+        summary["blend"] = save_blend(args.blend)
+    codes = [r["exit_code"] for r in summary["results"]]
+    code = worst(codes)
+    return {"ok": code == EXIT_OK, "exit_code": code, **summary}
+
+
+def _fetch_cli(args, name: str, wait: bool) -> dict:
+    """Poll one batch (until it ends when `wait`) and save its results into history; then
+    every result of the batch in history goes to --out / the open .blend (so a batch the
+    panel already fetched can still be exported)."""
+    from ..core import batch
+    from . import batches
+    ctx = bpy.context
+    st = batches.store(ctx)
+    rec = st.get(name)
+    if rec is None:
+        raise errors.batch_unknown(name)
+    while not rec.fetched:
+        rep = batch.refresh(pump.client_config(ctx), st, rec.name)
+        rec = rep.record
+        progress(rec.summary())
+        if rec.fetched or not wait:
+            break
+        time.sleep(max(0.05, float(getattr(args, "poll", 10.0))))
+    out = os.path.abspath(args.out) if getattr(args, "out", None) else ""
+    results: list[dict[str, Any]] = []
+    scene = ctx.scene.name if ctx.scene else ""
+    for n, outcome in enumerate(batch.saved_outcomes(rec, st) if rec.fetched else []):
+        target = targets.WriteFiles(folder=out, stem=f"{rec.id}_{n + 1:03d}_{slug(outcome.request.prompt)}")
+        level, text = pump.apply_job(batches.finished_job(outcome, target, runtime.STATE.file_token, scene))
+        images = [{"history_id": e.id if e else None,
+                   "history_image": str(e.image_path) if e and e.image_path else None,
+                   "file": target.written[k] if k < len(target.written) else None}
+                  for k, e in enumerate(outcome.entries)]
+        ok = level != "ERROR"
+        results.append({"prompt": outcome.request.prompt, "status": "ok" if ok else "failed",
+                        "exit_code": EXIT_OK if ok else EXIT_FAILED, "message": text,
+                        "images": images,
+                        "cost_usd": sum(float(e.meta.get("cost_usd") or 0.0) for e in outcome.entries if e)})
+    prompts = {it["key"]: it.get("prompt", "") for it in rec.items}
+    for key, why in rec.failed.items():          # this fetch's failures and earlier ones
+        kind, message = (why.get("kind"), why.get("message")) if isinstance(why, dict) else ("error", str(why))
+        results.append({"prompt": prompts.get(key, ""), "key": key, "status": "failed",
+                        "exit_code": exit_code_of_kind(kind or "error"), "message": message,
+                        "images": [], "cost_usd": 0.0})
+    return {"ok": True, "exit_code": EXIT_OK, "batch": _record_json(rec), "results": results}
+
+
+def _record_json(rec: BatchRecord) -> dict:
+    return {"name": rec.name, "display_name": rec.display_name, "model": rec.model,
+            "state": rec.state, "ended": rec.ended, "fetched": rec.fetched, "source": rec.source,
+            "requests": rec.total, "images_saved": rec.images_saved, "failed": len(rec.failed),
+            "not_done": len(rec.missing), "estimate_usd": rec.estimate_usd,
+            "cost_usd": rec.cost_usd, "price_factor": models.BATCH_PRICE_FACTOR,
+            "message": rec.summary(), "error": rec.error or None}
 
 
 COMMANDS = {"generate": cmd_generate, "edit": cmd_edit, "history": cmd_history, "batch": cmd_batch}
-
-
-# ---------------------------------------------------------------- registration
-def register() -> None:
-    global _handle
-    if hasattr(bpy.utils, "register_cli_command") and _handle is None:
-        _handle = bpy.utils.register_cli_command(COMMAND, main)  # type: ignore[func-returns-value]
-
-
-def unregister() -> None:
-    global _handle
-    if _handle is not None:
-        bpy.utils.unregister_cli_command(_handle)
-        _handle = None
-

@@ -4,24 +4,38 @@ from __future__ import annotations
 
 import bpy
 
-from . import batches, cli, gallery, operators, panels, preferences, properties, pump
+from . import batches, gallery, operators, panels, preferences, properties, pump
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *gallery.CLASSES,
            *panels.CLASSES, *batches.CLASSES)
 
 
+COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
+_cli_handle = None
+
+
+def _run_cli(argv: list[str]) -> int:
+    from . import cli  # loaded when the command runs, not when Blender starts
+    return cli.main(argv)
+
+
 def register() -> None:
+    global _cli_handle
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
     gallery.register()
     pump.register()
     batches.register()
-    cli.register()
+    if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
+        _cli_handle = bpy.utils.register_cli_command(COMMAND, _run_cli)  # type: ignore[func-returns-value]
 
 
 def unregister() -> None:
-    cli.unregister()
+    global _cli_handle
+    if _cli_handle is not None:
+        bpy.utils.unregister_cli_command(_cli_handle)
+        _cli_handle = None
     batches.unregister()
     pump.unregister()
     gallery.unregister()

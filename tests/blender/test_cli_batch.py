@@ -15,7 +15,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
-    code = addon_module("cli").main(list(argv))
+    """What `blender -c nanobanana ARGV` runs: the registered function, with argv."""
+    code = addon_module("registration")._run_cli(list(argv))
     out, err = capsys.readouterr()
     lines = [ln for ln in out.splitlines() if ln.startswith('{"command"')]
     assert len(lines) == 1, out
@@ -23,7 +24,9 @@ def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
 
 
 def test_the_command_is_registered(addon):
-    assert addon_module("cli")._handle is not None
+    """Registered at enable; cli.py itself loads when the command runs (see test_install's
+    check of what enabling imports)."""
+    assert addon_module("registration")._cli_handle is not None
 
 
 def test_generate_from_the_command_function(fake, scene, tmp_path, capsys):
@@ -135,3 +138,27 @@ def test_cancel_a_batch_from_blender(fake, scene):
     assert rec.state == "CANCELLED" and rec.images_saved == 1 and len(rec.missing) == 3
     assert bpy.ops.nanobanana.batch_forget(name=name) == {"FINISHED"}
     assert all(r.name != name for r in batches.records())
+
+
+def test_the_batches_panel_shows_price_state_and_buttons(fake, scene):
+    from ui_double import Layout
+    batches = addon_module("batches")
+    fake.batch_running_s = None
+    scene.nanobanana.variations = 2
+    layout = Layout()
+    batches.draw(layout, bpy.context)
+    assert "nanobanana.batch_submit" in layout.operators
+    assert "2 image(s) at ½ price · $0.034" in layout.labels
+    assert bpy.ops.nanobanana.batch_submit() == {"FINISHED"}
+    name = batches.records()[0].name
+    layout = Layout()
+    batches.draw(layout, bpy.context)
+    assert "nanobanana.batch_fetch" in layout.operators and "nanobanana.batch_cancel" in layout.operators
+    assert ("nanobanana.batch_cancel", "name", name) in layout.op_props
+    assert any(t.startswith("running · 0/2 saved") for t in layout.labels)
+    fake.expire_batch(name, done=1)
+    assert bpy.ops.nanobanana.batch_fetch(name=name) == {"FINISHED"}
+    layout = Layout()
+    batches.draw(layout, bpy.context)
+    assert any(t.startswith("expired · 1/2 saved · 1 not done") for t in layout.labels)
+    assert ("nanobanana.batch_forget", "name", name) in layout.op_props
