@@ -103,9 +103,10 @@ def _add_request_options(p: argparse.ArgumentParser, *, many: bool = True) -> No
     p.add_argument("--variations", type=int, choices=range(1, 9), metavar="N",
                    help="independent images per prompt, 1-8 (each is billed)")
     p.add_argument("--thinking", choices=("fast", "best"), help="how much the model thinks first")
-    p.add_argument("--seamless", action="store_true", help="ask for a tileable texture")
+    p.add_argument("--seamless", action=argparse.BooleanOptionalAction, default=None,
+                   help="ask for a tileable texture (default: the scene's setting)")
     p.add_argument("--reference", action="append", default=[], metavar="IMAGE",
-                   help="a reference image file (repeatable)")
+                   help="a reference image file (repeatable; replaces the scene's references)")
     p.add_argument("--out", metavar="DIR", help="write each image into this folder")
     p.add_argument("--blend", metavar="FILE", help="open this .blend (or start a new one), add "
                    "the images to it, packed, and save it")
@@ -256,7 +257,8 @@ def apply_settings(args, prompt: str):
         s.speed = args.thinking.upper()
     if args.variations:
         s.variations = args.variations
-    s.seamless = bool(args.seamless)
+    if args.seamless is not None:
+        s.seamless = args.seamless
     for prop, value, what in (("aspect_ratio", args.ratio, "aspect ratio"),
                               ("image_size", args.size, "size")):
         if value:
@@ -265,7 +267,8 @@ def apply_settings(args, prompt: str):
             except TypeError:
                 items = properties.ratio_items if prop == "aspect_ratio" else properties.size_items
                 raise errors.bad_choice(what, value, [i[0] for i in items(s, None)]) from None
-    s.references.clear()
+    if args.reference:
+        s.references.clear()
     for ref in args.reference:
         if not os.path.isfile(ref):
             raise errors.reference_unreadable(ref, "no such file")

@@ -162,3 +162,21 @@ def test_the_batches_panel_shows_price_state_and_buttons(fake, scene):
     batches.draw(layout, bpy.context)
     assert any(t.startswith("expired · 1/2 saved · 1 not done") for t in layout.labels)
     assert ("nanobanana.batch_forget", "name", name) in layout.op_props
+
+
+def test_references_and_seamless_from_arguments(fake, scene, tmp_path, capsys):
+    from fake_gemini.responses import pattern_png
+    ref = tmp_path / "ref.png"
+    ref.write_bytes(pattern_png(5, 48, 32))
+    code, s, _ = run_cli(capsys, "generate", "--prompt", "oak planks", "--seamless", "--reference", str(ref))
+    assert code == 0
+    parts = fake.generate_requests[-1].body["contents"][-1]["parts"]
+    assert parts[0]["text"].startswith("oak planks\n\nMake the result a seamless")
+    assert parts[1]["text"] == "Reference image 1 (ref.png):"
+    assert scene.nanobanana.seamless and len(scene.nanobanana.references) == 1
+    # unset options keep the scene's settings (as --blend files expect)
+    code, s, _ = run_cli(capsys, "generate", "--prompt", "oak planks")
+    parts = fake.generate_requests[-1].body["contents"][-1]["parts"]
+    assert code == 0 and "seamless" in parts[0]["text"] and parts[1]["text"].startswith("Reference image 1")
+    code, s, _ = run_cli(capsys, "generate", "--prompt", "oak planks", "--no-seamless")
+    assert "seamless" not in fake.generate_requests[-1].body["contents"][-1]["parts"][0]["text"]
