@@ -116,17 +116,26 @@ def _run(what: str, work: Callable[[], Any]) -> None:
 
 
 def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], BatchRecord]:
-    from ..core import batch
-    config, st, blend = pump.client_config(context), store(context), bpy.data.filepath
-    return lambda: batch.submit(config, requests, st, blend_file=blend)
+    """Plain values taken here (main thread); core.batch is imported and run on the worker,
+    so sending never stalls Blender (not even for the first import)."""
+    config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
+
+    def work() -> BatchRecord:
+        from ..core import batch
+        return batch.submit(config, requests, batch.BatchStore(root), blend_file=blend)
+    return work
 
 
 def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, list]]:
-    from ..core import batch
-    config, st = pump.client_config(context), store(context)
-    if name:
-        return lambda: ([batch.refresh(config, st, name)], [])
-    return lambda: batch.refresh_all(config, st)
+    config, root = pump.client_config(context), runtime.history_root(context)
+
+    def work() -> tuple[list, list]:
+        from ..core import batch
+        st = batch.BatchStore(root)
+        if name:
+            return [batch.refresh(config, st, name)], []
+        return batch.refresh_all(config, st)      # quick when nothing is unfinished
+    return work
 
 
 def submit(context, requests: list[GenerationRequest], *, wait: bool = False) -> BatchRecord | None:
@@ -230,7 +239,7 @@ def _tick() -> float:
     place_pending()
     if not STATE.busy and time.monotonic() >= STATE.next_poll:
         STATE.next_poll = time.monotonic() + POLL_S
-        if _can_poll() and any(not r.fetched for r in store().load()):
+        if _can_poll():              # the worker reads batches.json and asks about the unfinished
             _run("fetched", _refresh_work(bpy.context))
     return TICK_S if (STATE.busy or STATE.to_place) else 2.0
 
