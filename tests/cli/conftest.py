@@ -90,8 +90,10 @@ class Blender:
         root = self.profile / "extensions" / ".user" / "user_default" / "nanobanana" / "history"
         return [json.loads(p.read_text()) for p in sorted(root.glob("*/*.json"))]
 
-    def raw(self, *args: str, key: str | None = KEY, stdin: str | None = None) -> Run:
-        proc = subprocess.run([str(TOOL), "--", *args], cwd=self.work, env=self.env(key),
+    def raw(self, *args: str, key: str | None = KEY, stdin: str | None = None, gui: bool = False) -> Run:
+        """Blender with ARGS (`gui`: its real UI under Xvfb, where timers fire)."""
+        tool = [str(TOOL), "--gui", "--"] if gui else [str(TOOL), "--"]
+        proc = subprocess.run([*tool, *args], cwd=self.work, env=self.env(key),
                               capture_output=True, text=True, timeout=TIMEOUT, input=stdin)
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
