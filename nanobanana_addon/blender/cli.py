@@ -428,11 +428,13 @@ def cmd_batch(args) -> dict:
         record = batches.submit(ctx, requests, wait=True)
         assert record is not None
         progress(runtime.STATE.status.text)
-        if args.blend:
-            save_blend(args.blend)
         if not args.wait:
-            return {"ok": True, "exit_code": EXIT_OK, "batch": _record_json(record)}
-        return _fetch_cli(args, record.name, True)
+            saved = save_blend(args.blend) if args.blend else None
+            return {"ok": True, "exit_code": EXIT_OK, "batch": _record_json(record), "blend": saved}
+        one = _fetch_cli(args, record.name, True)
+        code = worst([r["exit_code"] for r in one["results"]])
+        saved = save_blend(args.blend) if args.blend else None     # after the images are in it
+        return {**one, "ok": code == EXIT_OK, "exit_code": code, "blend": saved}
     if args.action == "status":
         try:
             check_ready()

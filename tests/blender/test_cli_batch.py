@@ -180,3 +180,19 @@ def test_references_and_seamless_from_arguments(fake, scene, tmp_path, capsys):
     assert code == 0 and "seamless" in parts[0]["text"] and parts[1]["text"].startswith("Reference image 1")
     code, s, _ = run_cli(capsys, "generate", "--prompt", "oak planks", "--no-seamless")
     assert "seamless" not in fake.generate_requests[-1].body["contents"][-1]["parts"][0]["text"]
+
+
+def test_batch_submit_wait_writes_files_and_the_blend(fake, scene, tmp_path, capsys):
+    fake.batch_pending_s, fake.batch_running_s = 0.1, 0.2
+    fake.script(R.image(), R.text_only("Which chair do you mean?"))
+    blend = tmp_path / "chairs.blend"
+    code, s, err = run_cli(capsys, "batch", "submit", "--prompt", "a chair", "--variations", "2",
+                           "--wait", "--poll", "0.1", "--out", str(tmp_path / "out"), "--blend", str(blend))
+    assert code == 4 and s["blend"] == str(blend)            # one of the two was refused
+    assert s["batch"]["state"] == "SUCCEEDED" and s["batch"]["images_saved"] == 1
+    assert [r["status"] for r in s["results"]] == ["ok", "failed"]
+    assert "Which chair" in s["results"][1]["message"]
+    assert len(list((tmp_path / "out").glob("*.png"))) == 1
+    assert "running" in err or "waiting" in err               # progress lines while it ran
+    bpy.ops.wm.open_mainfile(filepath=str(blend))
+    assert len(nb_images()) == 1                              # saved after the image was placed
