@@ -313,7 +313,8 @@ def run_request(request, target: targets.Target, label: str) -> dict:
 
 
 def finish(command: str, results: list[dict], blend: str | None, **extra) -> dict:
-    saved = save_blend(blend) if blend else None
+    """The summary; the .blend is saved only when an image went into it."""
+    saved = save_blend(blend) if blend and any(r["images"] for r in results) else None
     code = worst([r["exit_code"] for r in results])
     return {"command": command, "ok": code == EXIT_OK, "exit_code": code, "results": results,
             "files": [i["file"] for r in results for i in r["images"] if i["file"]],
