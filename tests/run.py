@@ -5,7 +5,9 @@ Owns the order and the environments: a cached dev venv (pinned tools + the locke
 runtime deps) for ruff, mypy and the plain pytest suites (core, fake server, packaging);
 then the real-Blender suite once per pinned Blender version (PyPI bpy venvs, cached
 outside the clone by version; CPython 3.11 for 4.2-5.0, 3.13 for 5.1+), each on the built
-linux-x64 zip, and the benchmark smoke run on each of them. Builds first unless told
+linux-x64 zip, and the benchmark smoke run on each of them; then the command line in the
+real Blender program (tests/cli, Debian's Blender in a chroot; skipped where it cannot
+run). Builds first unless told
 not to. Ends with one 'N passed, N failed' line; exits non-zero on any failure.
 """
 from __future__ import annotations
@@ -78,6 +80,8 @@ def main() -> int:
     ap.add_argument("--no-blender", action="store_true", help="skip the real-Blender suite")
     ap.add_argument("--no-static", action="store_true", help="skip ruff and mypy")
     ap.add_argument("--no-bench", action="store_true", help="skip the benchmark smoke run")
+    ap.add_argument("--no-cli", action="store_true",
+                    help="skip the command-line tests in the real Blender program")
     args = ap.parse_args()
     versions = list(dict.fromkeys(args.blender or BLENDER_VERSIONS))
     if not args.no_blender:   # a missing CPython for bpy stops the run now, not midway
@@ -120,6 +124,15 @@ def main() -> int:
             timings.append(f"Blender {version}: {p} passed, {f} failed, {s} skipped "
                            f"in {time.monotonic() - t0:.0f} s")
             passed, failed, skipped = passed + p, failed + f, skipped + s
+
+    if not args.no_blender and not args.no_cli:
+        # The real Blender program (not the bpy module) for `blender -c nanobanana ...`;
+        # the tests skip, saying why, where it cannot run (needs root for its chroot).
+        zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
+        env = dict(os.environ, NANOBANANA_ZIP=str(zips[-1])) if zips else None
+        p, f, s = pytest_run(py, "command line in the real Blender program (-c nanobanana)",
+                             ["tests/cli"], env)
+        passed, failed, skipped = passed + p, failed + f, skipped + s
 
     if not args.no_blender and not args.no_bench:
         for version in versions:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import (
+    batches,
     gallery,
     header_progress,
     key_check,
@@ -19,19 +20,38 @@ from . import (
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES,
-           *gallery.CLASSES, *panels.CLASSES)
+           *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES)
+
+
+COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
+_cli_handle = None
+
+
+def _run_cli(argv: list[str]) -> int:
+    from . import cli  # loaded when the command runs, not when Blender starts
+    return cli.main(argv)
+
 
 
 def register() -> None:
+    global _cli_handle
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
     gallery.register()
     pump.register()
     header_progress.register()
+    batches.register()
+    if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
+        _cli_handle = bpy.utils.register_cli_command(COMMAND, _run_cli)  # type: ignore[func-returns-value]
 
 
 def unregister() -> None:
+    global _cli_handle
+    if _cli_handle is not None:
+        bpy.utils.unregister_cli_command(_cli_handle)
+        _cli_handle = None
+    batches.unregister()
     header_progress.unregister()
     pump.unregister()
     gallery.unregister()

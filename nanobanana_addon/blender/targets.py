@@ -9,7 +9,8 @@ the artist works, and they say what Refine on their result continues into.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 import bpy
 
@@ -131,3 +132,48 @@ class PbrSet(Target):
             materials.wire_pbr(mat, self.node, maps)
         else:       # from the Image Editor: show the set there (a material's editor keeps its image)
             apply.show_in_image_editors(maps.get("normal", images[0]))
+
+
+def _extension(data: bytes) -> str:
+    if data[:3] == b"\xff\xd8\xff":
+        return ".jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return ".png"
+
+
+@dataclass(frozen=True)
+class WriteFiles(ImageOnly):
+    """The command line's target: the image is kept like ImageOnly and each one is also
+    written to `folder` as `<stem>.<ext>` (`<stem>_2.<ext>`, ... for variations), byte for
+    byte what Gemini sent, never over an existing file. An empty folder writes nothing.
+    The paths written are appended to `written`, which the caller reads afterwards."""
+    folder: str = ""
+    stem: str = "nanobanana"
+    written: list[str] = field(default_factory=list, compare=False, hash=False)
+
+    def place(self, images: list[bpy.types.Image]) -> None:
+        if self.folder:
+            os.makedirs(self.folder, exist_ok=True)
+            for k, img in enumerate(images):
+                packed: bytes = img.packed_file.data if img.packed_file else b""  # type: ignore[assignment]  # stub says str
+                data = bytes(packed)
+                if not data:
+                    continue
+                base = self.stem if k == 0 else f"{self.stem}_{k + 1}"
+                path = _free_path(os.path.join(self.folder, base), _extension(data))
+                with open(path, "xb") as fh:
+                    fh.write(data)
+                self.written.append(path)
+        super().place(images)
+
+    def for_refine(self) -> Target:
+        return ImageOnly(self.source_colorspace)
+
+
+def _free_path(base: str, ext: str) -> str:
+    path, n = base + ext, 1
+    while os.path.exists(path):
+        n += 1
+        path = f"{base}-{n}{ext}"
+    return path

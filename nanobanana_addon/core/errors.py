@@ -497,3 +497,76 @@ def network(detail: str) -> NetworkError:
     return NetworkError("Could not reach Gemini (network error). Check the internet "
                         "connection, proxy or the endpoint in preferences, then try again.",
                         detail=detail)
+
+
+# ---------------------------------------------------------------- command line and batches
+def offline_cli() -> OnlineAccessDisabled:
+    return OnlineAccessDisabled("Online access is off for this Blender run. Put --online-mode "
+                                "before -c (blender --online-mode -c nanobanana ...) or allow "
+                                "it in Preferences > System > Network.")
+
+
+def bad_choice(what: str, value: str, choices: list[str] | tuple[str, ...]) -> InvalidInput:
+    return InvalidInput(f"This model does not take {what} {value!r}; choose one of: "
+                        f"{', '.join(choices)}.")
+
+
+def file_unreadable(path: str, why: str) -> InvalidInput:
+    return InvalidInput(f"Cannot read {path} ({why}).")
+
+
+def no_prompts(path: str) -> InvalidInput:
+    return InvalidInput(f"{path} holds no prompts (one per line; blank lines and lines starting "
+                        "with # are skipped).")
+
+
+def blend_save_failed(path: str, why: str) -> NanoBananaError:
+    return NanoBananaError(f"The images are in history but {path} could not be saved ({why}).")
+
+
+def batch_unknown(batch_id: str) -> InvalidInput:
+    return InvalidInput(f"No batch {batch_id!r} in this history folder. `batch status` lists "
+                        "the batches sent from here.")
+
+
+def batch_too_large(total_mb: float) -> InputTooLarge:
+    return InputTooLarge(f"The batch is too large to send ({total_mb:.0f} MB of requests, limit "
+                         "2 GB). Split it into several batches.")
+
+
+def batch_item_failed(message: str, code: int = 0) -> NanoBananaError:
+    return NanoBananaError(f"This request of the batch failed: {message or 'no reason given'}"
+                           + (f" (code {code})." if code else "."))
+
+
+def batch_item_missing() -> MalformedResponse:
+    return MalformedResponse("The batch finished without an answer for this request.")
+
+
+BATCH_STATE_WORDS = {
+    "PENDING": "waiting to start",
+    "RUNNING": "running",
+    "SUCCEEDED": "finished",
+    "FAILED": "failed as a whole (nothing was produced; nothing is charged)",
+    "CANCELLED": "cancelled (finished requests are kept)",
+    "EXPIRED": "expired: Gemini did not finish it within 48 hours (unfinished requests are "
+               "not charged; send them again)",
+}
+
+
+def batch_state_words(state: str) -> str:
+    return BATCH_STATE_WORDS.get(state, state.lower() or "unknown")
+
+
+def batch_summary(name: str, state: str, done: int, total: int, failed: int, cost: float) -> str:
+    text = f"Batch {name}: {batch_state_words(state)}, {done} of {total} image(s) saved"
+    if failed:
+        text += f", {failed} failed"
+    if cost:
+        text += f", ${cost:.3f} at the batch price"
+    return text + "."
+
+
+def batch_gone(name: str) -> InvalidInput:
+    return InvalidInput(f"Gemini no longer knows batch {name} (deleted, or older than Gemini "
+                        "keeps batches). Its saved results are in history.")

@@ -313,3 +313,14 @@ def ratio_mismatch(requested: str | None, width: int, height: int, tolerance: fl
         return False
     a, b = (int(x) for x in requested.split(":"))
     return abs((width / height) / (a / b) - 1.0) > tolerance
+
+
+# The Gemini Batch API bills half the interactive price, image models included (Google's
+# price list, checked 2026-11). Used for the estimate shown before a batch and for the cost
+# recorded with each batch result.
+BATCH_PRICE_FACTOR = 0.5
+
+
+def batch_price(cost_usd: float | None) -> float | None:
+    """An interactive price -> the same work's price through the Batch API."""
+    return None if cost_usd is None else round(cost_usd * BATCH_PRICE_FACTOR, 4)

@@ -5,7 +5,8 @@ types), as plain functions shared by the client, a batch submitter and tests:
 - `to_config(request)`: the generation config (image size, ratio, thinking level) the model
   takes according to the catalog, nothing else (no deprecated sampling parameters);
 - `from_response(response, request)`: images, text, usage, cost and warnings, or the typed
-  refusal / block / malformed error it amounts to.
+  refusal / block / malformed error it amounts to;
+- `to_rest(request)`: the same contents + generationConfig as REST JSON (a batch file line).
 No transport here (see client.py); google-genai is imported inside the functions.
 """
 from __future__ import annotations
@@ -121,3 +122,13 @@ def _enum_name(value: Any) -> str:
         return ""
     name = getattr(value, "name", None) or getattr(value, "value", None) or value
     return str(name)
+
+
+def to_rest(request: GenerationRequest) -> dict[str, Any]:
+    """The GenerateContentRequest body (REST JSON, camelCase, base64 data) for `request`:
+    what google-genai sends for `generate_content` with `user_turn`/`to_config`, written
+    out for a Batch API file of requests, where the SDK does not convert for us."""
+    turns = [*request.history, user_turn(request)]
+    dump = {"mode": "json", "by_alias": True, "exclude_none": True}
+    return {"contents": [to_content(t).model_dump(**dump) for t in turns],      # type: ignore[arg-type]
+            "generationConfig": to_config(request).model_dump(**dump)}       # type: ignore[arg-type]

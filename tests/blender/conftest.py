@@ -51,7 +51,7 @@ def built_zip() -> str:
     return hits[-1]
 
 
-HEAVY = ("google.genai", "PIL.Image", "PIL")
+HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch")
 _heavy_after_enable: set[str] = set()
 
 

@@ -21,7 +21,14 @@ R.unregistered_caller(), R.invalid_argument(msg), R.trickle(bytes_per_second, th
 (headers at once, then the body byte by byte: no per-read timeout ever fires). ``sig in fake.issued_signatures``
 matches either base64 alphabet (the SDK re-sends signatures URL-safe encoded).
 
-Files: server.py (HTTP server, FakeGemini, Recorded), validate.py (request
+Batch API (see batches.py): fake.batch_pending_s / batch_running_s (None: RUNNING until
+moved), fake.batches, fake.batch(name) (.items[i].request/.response/.error, .state()),
+fake.advance_batch(name, done=k), fake.finish_batch(name, done=None),
+fake.expire_batch(name, done=None), fake.fail_batch(name), fake.files (Files API).
+Batch requests take their answers from the same script queue, in request order.
+
+Files: server.py (HTTP server, FakeGemini, Recorded), batches.py (Batch and Files
+API), validate.py (request
 checks), responses.py (behaviour builders, expected_pixel), models.py (model
 table), pngenc.py (PNG encode/decode, image header sniffing), fixture.py
 (pytest fixture ``fake_gemini``).

@@ -1,7 +1,9 @@
 """The fake Gemini API server: a real HTTP/1.1 server on 127.0.0.1 (random
 port, one thread per connection, keep-alive) that answers
 ``POST /{v1beta|v1|v1alpha}/models/{model}:generateContent`` (and
-``:streamGenerateContent``, ``GET .../models[/{model}]``) like Google does.
+``:streamGenerateContent``, ``GET .../models[/{model}]``) like Google does, plus the
+Batch API and Files API (``:batchGenerateContent``, ``batches/...``, ``files``; see
+batches.py).
 
 Owns: FakeGemini (start/close/script/reset, recorded requests, issued thought
 signatures), the request handler (auth, routing, body reading, recording) and
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from . import batches as B
 from . import responses as R
 from .models import LIVE_IDS, MODELS, ModelSpec, generic_spec
 from .validate import DEFAULT_MAX_REQUEST_BYTES, Invalid, b64decode_any, validate_generate
@@ -143,7 +146,14 @@ class _Ctx:
             self.h.close_connection = True
             return False
 
-    def send_raw(self, status, content_type, body: bytes, content_length=None, close=False, _parsed=False):
+    def send_headers_json(self, status: int, obj, headers: dict) -> None:
+        """JSON with extra response headers (the resumable upload protocol's)."""
+        self.record.response = obj
+        self.send_raw(status, "application/json; charset=UTF-8", json.dumps(obj, indent=2).encode(),
+                      _parsed=True, extra_headers=headers)
+
+    def send_raw(self, status, content_type, body: bytes, content_length=None, close=False, _parsed=False,
+                 extra_headers=None):
         h = self.h
         if getattr(self, "_captured", False) is None:       # inside render(): keep, don't send
             self._captured = (status, content_type, bytes(body))
@@ -157,6 +167,8 @@ class _Ctx:
             h.send_response(status)
             h.send_header("Content-Type", content_type)
             h.send_header("Vary", "Origin, X-Origin, Referer")
+            for name, value in (extra_headers or {}).items():
+                h.send_header(name, value)
             h.send_header("Content-Length", str(len(body) if content_length is None else content_length))
             if close:
                 h.send_header("Connection", "close")
@@ -269,7 +281,10 @@ class _Handler(BaseHTTPRequestHandler):
         m = _GEN_RE.match(path) if self.command == "POST" else None
         m = m or (_MODEL_RE.match(path) if self.command == "GET" else None)
         lm = _LIST_RE.match(path) if self.command == "GET" else None
-        if m:
+        bm = B.match(self.command, path)
+        if bm:
+            rec.api_version, rec.action, rec.model = bm
+        elif m:
             rec.api_version, rec.model = m.group(1), m.group(2)
             rec.action = m.group(3) if m.lastindex == 3 else "get"
         elif lm:
@@ -279,7 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if not ctx.wait(fake.latency):
                 return ctx.drop_connection()
-            self._route(ctx, rec, headers, query, raw, bool(m or lm))
+            self._route(ctx, rec, headers, query, raw, bool(m or lm or bm))
         except Exception as exc:  # a bug in a behaviour: answer 500 so tests see it
             rec.error = "fake server error: %r" % (exc,)
             if not ctx.sent:
@@ -299,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "found on this server.  <ins>That\u2019s all we know.</ins>\n" % urlsplit(self.path).path)
             rec.error = "unknown path"
             return ctx.send_raw(404, "text/html; charset=UTF-8", body.encode("utf-8"))
+        if rec.action == "files.upload" and query.get("upload_id"):
+            # The session URL authorises the upload chunks (as Google's upload_id does).
+            return fake.batch_service.handle(ctx, rec, query, headers, raw)
         key = headers.get("x-goog-api-key") or (query.get("key") or [""])[0]
         if not key:
             rec.error = "missing API key"
@@ -308,6 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
             return R.api_key_invalid().respond(ctx)
         if rec.action == "list":
             return ctx.send_json(200, fake._list_page(query))
+        if rec.action.startswith(("batch", "files.")):
+            return fake.batch_service.handle(ctx, rec, query, headers, raw)
         model = rec.model[len("models/"):] if rec.model.startswith("models/") else rec.model
         spec = fake.models.get(model)
         if spec is None:
@@ -384,6 +404,11 @@ class FakeGemini:
         for m in extra_models or ():
             spec = m if isinstance(m, ModelSpec) else generic_spec(str(m))
             self.models[spec.id] = spec
+        # Batch API: seconds a new batch stays PENDING, then RUNNING (None: until a test
+        # moves it with finish_batch / expire_batch / fail_batch, or it is cancelled).
+        self.batch_pending_s = 0.0
+        self.batch_running_s: float | None = 0.0
+        self.batch_service = B.BatchService(self)
         self.list_page_size = 50            # models.list pages like the real API: default
         self.list_max_page_size = 1000      # and largest pageSize
         self._lock = threading.Lock()
@@ -424,6 +449,46 @@ class FakeGemini:
                 return self._queue.pop(0)
         return self.default_behaviour or R.image()
 
+    # ---- batches ---------------------------------------------------------
+    def batch(self, name) -> "B.Batch":
+        """The batch ``batches/ID`` (or ``ID``): .items (.request .response .error .key),
+        .state(), .done(), .source."""
+        return self.batch_service.batches[str(name).removeprefix("batches/")]
+
+    @property
+    def batches(self) -> list:
+        with self.batch_service.lock:
+            return list(self.batch_service.batches.values())
+
+    @property
+    def files(self) -> dict:
+        """Files API contents: id -> File JSON (``_data`` holds the bytes)."""
+        with self.batch_service.lock:
+            return dict(self.batch_service.files)
+
+    def advance_batch(self, name, done) -> None:
+        """Hold a batch RUNNING with its first ``done`` requests answered."""
+        b = self.batch(name)
+        with self.batch_service.lock:
+            b.frozen_done = max(0, min(len(b.items), int(done)))
+            b.pending_s, b.running_s = 0.0, None
+
+    def finish_batch(self, name, done=None) -> None:
+        """End a batch now as SUCCEEDED with its first ``done`` requests answered (all)."""
+        b = self.batch(name)
+        with self.batch_service.lock:
+            b.force("SUCCEEDED", len(b.items) if done is None else done)
+
+    def expire_batch(self, name, done=None) -> None:
+        """End a batch as EXPIRED (Google's 48-hour limit) with ``done`` requests answered."""
+        with self.batch_service.lock:
+            self.batch(name).force("EXPIRED", done)
+
+    def fail_batch(self, name) -> None:
+        """End a batch as FAILED as a whole (no answers)."""
+        with self.batch_service.lock:
+            self.batch(name).force("FAILED")
+
     # ---- recording -------------------------------------------------------
     def _record(self, method, path, query, headers, raw) -> Recorded:
         with self._cond:
@@ -449,11 +514,14 @@ class FakeGemini:
             return self._cond.wait_for(lambda: len(self._requests) >= n, timeout)
 
     def reset(self) -> None:
-        """Clear the script queue and the recorded requests (signatures stay valid)."""
+        """Clear the script queue, the recorded requests, batches and files (signatures
+        stay valid)."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
             self._counter = 0
+        self.batch_pending_s, self.batch_running_s = 0.0, 0.0
+        self.batch_service = B.BatchService(self)
 
     # ---- thought signatures ---------------------------------------------
     def _issue_signature(self) -> str:

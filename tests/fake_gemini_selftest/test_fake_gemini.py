@@ -639,3 +639,69 @@ def test_issued_signatures_match_any_base64_alphabet(fake_gemini):
         assert base64.urlsafe_b64encode(raw).decode().rstrip("=") in sigs
     assert base64.b64encode(b"never issued").decode() not in sigs
     assert "not base64 at all!" not in sigs
+
+
+# ---------------------------------------------------------------- Batch and Files API
+
+def test_batch_operation_shapes_states_and_partial_failure(fake_gemini):
+    fake = fake_gemini
+    fake.batch_pending_s, fake.batch_running_s = 0.2, 0.4
+    fake.script(R.image(), R.blocked())
+    reqs = [{"request": body_for("one", aspect="1:1"), "metadata": {"key": "a"}},
+            {"request": body_for("two"), "metadata": {"key": "b"}},
+            {"request": body_for("three", aspect="7:3"), "metadata": {"key": "c"}}]   # invalid
+    status, _, _, op = call(fake, FLASH, {"batch": {"displayName": "t", "inputConfig": {"requests": {"requests": reqs}}}},
+                            action="batchGenerateContent")
+    assert status == 200 and op["name"].startswith("batches/") and "done" not in op
+    meta = op["metadata"]
+    assert meta["@type"].endswith("GenerateContentBatch") and meta["state"] == "BATCH_STATE_PENDING"
+    assert meta["model"] == "models/" + FLASH and meta["batchStats"]["requestCount"] == "3"
+    seen = set()
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        _, _, _, op = call(fake, method="GET", path="/v1beta/" + op["name"])
+        seen.add(op["metadata"]["state"])
+        if op.get("done"):
+            break
+        time.sleep(0.05)
+    assert seen >= {"BATCH_STATE_RUNNING", "BATCH_STATE_SUCCEEDED"}
+    out = op["metadata"]["output"]["inlinedResponses"]["inlinedResponses"]
+    assert op["response"]["inlinedResponses"]["inlinedResponses"] == out
+    assert [o["metadata"]["key"] for o in out] == ["a", "b", "c"]
+    assert image_parts(out[0]["response"]) and out[1]["response"]["promptFeedback"]["blockReason"] == "SAFETY"
+    assert out[2]["error"]["code"] == 3 and "7:3" in out[2]["error"]["message"]
+    assert op["metadata"]["batchStats"]["failedRequestCount"] == "1"
+    # cancel on a finished batch changes nothing; on a running one it keeps what was done
+    fake.batch_running_s = None
+    _, _, _, op2 = call(fake, FLASH, {"batch": {"inputConfig": {"requests": {"requests": reqs[:2]}}}},
+                        action="batchGenerateContent")
+    fake.advance_batch(op2["name"], done=1)
+    assert call(fake, method="POST", path="/v1beta/%s:cancel" % op2["name"], body={})[0] == 200
+    _, _, _, op2 = call(fake, method="GET", path="/v1beta/" + op2["name"])
+    assert op2["metadata"]["state"] == "BATCH_STATE_CANCELLED"
+    assert len(op2["metadata"]["output"]["inlinedResponses"]["inlinedResponses"]) == 1
+    assert call(fake, method="GET", path="/v1beta/batches/nope")[0] == 404
+    assert call(fake, method="GET", path="/v1beta/batches", key=None)[0] in (401, 403)
+
+
+def test_files_resumable_upload_then_a_file_batch(fake_gemini):
+    fake = fake_gemini
+    lines = b"".join(json.dumps({"key": k, "request": body_for(k)}).encode() + b"\n" for k in ("x", "y"))
+    status, hdrs, _, _ = call(fake, method="POST", path="/upload/v1beta/files", body={"file": {"displayName": "in"}},
+                              headers={"X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
+                                       "X-Goog-Upload-Header-Content-Length": str(len(lines)),
+                                       "X-Goog-Upload-Header-Content-Type": "application/jsonl"})
+    url = {k.lower(): v for k, v in hdrs.items()}["x-goog-upload-url"]
+    path = url[url.index("/upload/"):]
+    status, hdrs, _, js = call(fake, method="POST", path=path, raw=lines, key=None,
+                               headers={"X-Goog-Upload-Command": "upload, finalize", "X-Goog-Upload-Offset": "0"})
+    assert status == 200 and {k.lower(): v for k, v in hdrs.items()}["x-goog-upload-status"] == "final"
+    name = js["file"]["name"]
+    assert js["file"]["sizeBytes"] == str(len(lines)) and js["file"]["source"] == "UPLOADED"
+    assert call(fake, method="GET", path="/v1beta/%s:download" % name, query="")[0] == 400   # uploads are not downloadable
+    _, _, _, op = call(fake, FLASH, {"batch": {"inputConfig": {"fileName": name}}}, action="batchGenerateContent")
+    _, _, _, op = call(fake, method="GET", path="/v1beta/" + op["name"])
+    result = op["metadata"]["output"]["responsesFile"]
+    status, _, data, _ = call(fake, method="GET", path="/v1beta/%s:download?alt=media" % result)
+    rows = [json.loads(x) for x in data.decode().splitlines()]
+    assert status == 200 and [r["key"] for r in rows] == ["x", "y"] and all("response" in r for r in rows)

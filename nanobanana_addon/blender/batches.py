@@ -1,0 +1,428 @@
+"""Batches in Blender: send the prompt (x variations, or one prompt per line of the prompt
+text) through the Gemini Batch API at half the price, watch the batches in a sub-panel,
+and bring their results in when they are done. Also the CLI's `batch` commands.
+
+The requests come from `intents.request_from_settings` like every other ask; the Batch API
+calls (`core.batch`) run on a worker thread; a timer polls unfinished batches every
+POLL_S seconds (each batch's id and requests are kept in the history folder's
+`batches.json`, so a batch sent before Blender quit is picked up at the next start), and
+results are placed into the open file through `pump.apply_job` a few per tick, when the
+batch was sent from this file. Every result is in history whichever file is open.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import bpy
+from bpy.props import BoolProperty, StringProperty
+
+from ..core import errors, models
+from ..core.jobs import Job, JobState
+from ..core.request import JobKind
+from . import intents, properties, pump, runtime, targets
+
+if TYPE_CHECKING:
+    from ..core.batch import BatchRecord, BatchStore, FetchReport
+    from ..core.request import GenerationRequest
+
+POLL_S = 60.0            # how often unfinished batches are asked about (UI)
+FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
+APPLY_PER_TICK = 4       # results placed into the file per timer tick (main-thread budget)
+TICK_S = 0.5
+
+
+class _State:
+    def __init__(self) -> None:
+        self.done: queue.Queue[tuple[str, Any]] = queue.Queue()   # (what, value) from workers
+        self.busy = False                    # a worker is talking to Gemini
+        self.next_poll = 0.0
+        self.to_place: list[tuple[Any, int, str]] = []   # (Outcome, file token, scene name)
+        self.sent_here: set[str] = set()     # batch names sent from the current file (token)
+        self.token = -1
+        self.summary: tuple[str, str] | None = None   # the batch status line, shown after placing
+
+
+STATE = _State()
+
+
+def store(context=None) -> BatchStore:
+    from ..core.batch import BatchStore
+    return BatchStore(runtime.history_root(context))
+
+
+def records(context=None) -> list[BatchRecord]:
+    return sorted(store(context).load(), key=lambda r: r.created_ts, reverse=True)
+
+
+# ---------------------------------------------------------------- requests from settings
+def requests_from_settings(context, per_line: bool = False) -> list[GenerationRequest]:
+    """The batch's requests: the prompt with its variations, or one request per non-empty
+    line of the prompt text (each with the variations). Through intents, as every ask."""
+    s = context.scene.nanobanana
+    r = context.scene.render
+    hint = (r.resolution_x, r.resolution_y)
+    if not per_line or s.prompt_text is None:
+        return [intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint)]
+    lines = [ln.strip() for ln in s.prompt_text.as_string().splitlines()
+             if ln.strip() and not ln.lstrip().startswith("#")]
+    text, s.prompt_text = s.prompt_text, None
+    keep = s.prompt
+    try:
+        out = []
+        for line in lines:
+            s.prompt = line
+            out.append(intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint))
+    finally:
+        s.prompt, s.prompt_text = keep, text
+    if not out:
+        raise errors.no_prompt()
+    return out
+
+
+def batch_estimate(context, per_line: bool = False) -> tuple[int, float | None]:
+    """(images, USD at the batch price) for what Send as Batch would send (cheap: draw)."""
+    s = context.scene.nanobanana
+    model = properties.model_id(s)
+    prompts = 1
+    if per_line and s.prompt_text is not None:
+        prompts = sum(1 for ln in s.prompt_text.as_string().splitlines()
+                      if ln.strip() and not ln.lstrip().startswith("#"))
+    images = prompts * s.variations
+    cost = models.estimate_cost(model, s.image_size, images, len(s.references))
+    return images, models.batch_price(cost)
+
+
+# ---------------------------------------------------------------- worker plumbing
+def _run(what: str, work: Callable[[], Any]) -> None:
+    """Run `work` on a thread; its answer (or typed error) comes back to the timer."""
+    STATE.busy = True
+
+    def run() -> None:
+        try:
+            STATE.done.put((what, work()))
+        except errors.NanoBananaError as exc:
+            STATE.done.put(("error", exc))
+        except Exception as exc:  # noqa: BLE001 - a bug still ends visibly
+            STATE.done.put(("error", errors.NanoBananaError(
+                f"Internal error in Nano Banana ({type(exc).__name__}: {exc}). Please report it.")))
+        finally:
+            STATE.busy = False
+    threading.Thread(target=run, name="nanobanana-batch", daemon=True).start()
+    ensure_timer()
+
+
+def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], BatchRecord]:
+    """Plain values taken here (main thread); core.batch is imported and run on the worker,
+    so sending never stalls Blender (not even for the first import)."""
+    config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
+
+    def work() -> BatchRecord:
+        from ..core import batch
+        return batch.submit(config, requests, batch.BatchStore(root), blend_file=blend)
+    return work
+
+
+def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, list]]:
+    config, root = pump.client_config(context), runtime.history_root(context)
+
+    def work() -> tuple[list, list]:
+        from ..core import batch
+        st = batch.BatchStore(root)
+        if name:
+            return [batch.refresh(config, st, name)], []
+        return batch.refresh_all(config, st)      # quick when nothing is unfinished
+    return work
+
+
+def submit(context, requests: list[GenerationRequest], *, wait: bool = False) -> BatchRecord | None:
+    """Send one batch: on a worker in the UI (None returned), synchronously when `wait`."""
+    work = _submit_work(context, requests)
+    _note_file()
+    if wait:
+        record = work()
+        sent(record)
+        return record
+    runtime.set_status("Sending the batch…", "INFO")
+    _run("sent", work)
+    return None
+
+
+def sent(record: BatchRecord) -> None:
+    _note_file()
+    STATE.sent_here.add(record.name)
+    est = f", about ${record.estimate_usd:.3f} at the batch price" if record.estimate_usd else ""
+    runtime.set_status(f"Batch sent: {record.total} image request(s) to "
+                       f"{models.label_of(record.model)}{est}. Results arrive in history when "
+                       "Gemini finishes (usually within hours).", "INFO")
+
+
+def _note_file() -> None:
+    if STATE.token != runtime.STATE.file_token:
+        STATE.token, STATE.sent_here = runtime.STATE.file_token, set()
+
+
+def fetch(context, name: str | None = None, *, wait: bool = False,
+          ) -> tuple[list[FetchReport], list[errors.NanoBananaError]] | None:
+    """Ask about one batch (or all unfinished); results go to history, then into the file.
+    With `wait`: (reports, failures); one batch failing does not stop the others."""
+    work = _refresh_work(context, name)
+    if wait:
+        reports, failures = work()
+        took(reports)
+        place_pending(limit=None)
+        return reports, failures
+    _run("fetched", work)
+    return None
+
+
+def took(reports: list[FetchReport]) -> None:
+    """Main thread: queue new results for the file they were sent from; say what changed."""
+    from . import gallery
+    _note_file()
+    scene = bpy.context.scene.name if bpy.context.scene else ""
+    changed = [r for r in reports if r.changed or r.outcomes or r.failures]
+    for rep in changed:
+        rec = rep.record
+        here = rec.name in STATE.sent_here or (bool(rec.blend_file) and rec.blend_file == bpy.data.filepath)
+        if here:
+            STATE.to_place += [(o, runtime.STATE.file_token, scene) for o in rep.outcomes]
+    if changed:
+        gallery.invalidate()
+        last = changed[-1].record
+        level = "WARNING" if last.failed or last.state in ("FAILED", "EXPIRED") else "INFO"
+        STATE.summary = (last.summary(), level)
+        runtime.set_status(*STATE.summary)
+
+
+def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job:
+    """A batch result as a finished job, so the pump places it like any other result."""
+    job = Job(label=outcome.request.prompt[:48], model=outcome.request.model,
+              kind=outcome.request.kind, expected_s=0.0, target=target,
+              payload={"file_token": token, "scene": scene}, state=JobState.DONE, result=outcome)
+    job.finished = job.started
+    return job
+
+
+def place_pending(limit: int | None = APPLY_PER_TICK) -> int:
+    """Place queued batch results into the file through the pump (ImageOnly), a few at a time."""
+    n = 0
+    while STATE.to_place and (limit is None or n < limit):
+        outcome, token, scene = STATE.to_place.pop(0)
+        pump.apply_job(finished_job(outcome, targets.ImageOnly(), token, scene))
+        n += 1
+    if n and not STATE.to_place and STATE.summary:
+        runtime.set_status(*STATE.summary)      # the batch's line, not its last image's
+    return n
+
+
+# ---------------------------------------------------------------- timer
+def _tick() -> float:
+    while True:
+        try:
+            what, value = STATE.done.get_nowait()
+        except queue.Empty:
+            break
+        if what == "sent":
+            sent(value)
+            STATE.next_poll = time.monotonic() + POLL_S
+        elif what == "fetched":
+            reports, failures = value
+            took(reports)
+            if failures:
+                runtime.set_status(str(failures[0]), "WARNING", failures[0].fix)
+        elif what == "error":
+            runtime.set_status(str(value), "ERROR", value.fix, value.suggested_model)
+    place_pending()
+    if not STATE.busy and time.monotonic() >= STATE.next_poll:
+        STATE.next_poll = time.monotonic() + POLL_S
+        if _can_poll():              # the worker reads batches.json and asks about the unfinished
+            _run("fetched", _refresh_work(bpy.context))
+    return TICK_S if (STATE.busy or STATE.to_place) else 2.0
+
+
+def _can_poll() -> bool:
+    from .operators import readiness
+    try:
+        return readiness(bpy.context) is None
+    except (KeyError, AttributeError):
+        return False
+
+
+def ensure_timer() -> None:
+    if not bpy.app.background and not bpy.app.timers.is_registered(_tick):
+        bpy.app.timers.register(_tick, first_interval=TICK_S, persistent=True)
+
+
+# ---------------------------------------------------------------- operators
+class NANOBANANA_OT_batch_submit(bpy.types.Operator):
+    """Send the prompt (with its variations) as a Gemini batch: half the price, results later"""
+    bl_idname = "nanobanana.batch_submit"
+    bl_label = "Send as Batch (½ price, slower)"
+    bl_options = {"REGISTER"}
+    per_line: BoolProperty(  # type: ignore[valid-type]
+        name="One prompt per line", default=False,
+        description="Each non-empty line of the prompt text is a prompt of its own")
+
+    @classmethod
+    def poll(cls, context):
+        from .operators import blocked_reason
+        if bpy.app.background:
+            return True
+        why = blocked_reason(context)
+        if why:
+            cls.poll_message_set(why)
+            return False
+        if STATE.busy:
+            cls.poll_message_set("Talking to Gemini about batches…")
+            return False
+        return True
+
+    def execute(self, context):
+        from .operators import readiness
+        try:
+            blocker = readiness(context)
+            if blocker is not None:
+                raise blocker
+            requests = requests_from_settings(context, self.per_line)
+            record = submit(context, requests, wait=bpy.app.background)
+        except errors.NanoBananaError as exc:
+            runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, runtime.STATE.status.text if record else "Sending the batch…")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_batch_fetch(bpy.types.Operator):
+    """Ask Gemini about the unfinished batches now and bring in finished results"""
+    bl_idname = "nanobanana.batch_fetch"
+    bl_label = "Fetch Results"
+    bl_options = {"REGISTER"}
+    name: StringProperty(default="")  # type: ignore[valid-type]
+
+    @classmethod
+    def poll(cls, context):
+        if not bpy.app.background and STATE.busy:
+            cls.poll_message_set("Talking to Gemini about batches…")
+            return False
+        return True
+
+    def execute(self, context):
+        from .operators import readiness
+        blocker = readiness(context)
+        if blocker is not None:
+            self.report({"ERROR"}, str(blocker))
+            return {"CANCELLED"}
+        try:
+            done = fetch(context, self.name or None, wait=bpy.app.background)
+        except errors.NanoBananaError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        failures = done[1] if done else []
+        if failures and self.name:
+            self.report({"ERROR"}, str(failures[0]))
+            return {"CANCELLED"}
+        for exc in failures:          # other batches still came in
+            self.report({"WARNING"}, str(exc))
+        self.report({"INFO"}, runtime.STATE.status.text or "Asking Gemini…")
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_batch_cancel(bpy.types.Operator):
+    """Stop this batch; what it finished can still be fetched"""
+    bl_idname = "nanobanana.batch_cancel"
+    bl_label = "Cancel Batch"
+    bl_options = {"REGISTER"}
+    name: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context):
+        from ..core import batch
+        try:
+            batch.cancel(pump.client_config(context), store(context), self.name)
+        except errors.NanoBananaError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        fetch(context, self.name, wait=bpy.app.background)
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_batch_forget(bpy.types.Operator):
+    """Remove this finished batch from the list (its results stay in history)"""
+    bl_idname = "nanobanana.batch_forget"
+    bl_label = "Remove from List"
+    bl_options = {"REGISTER"}
+    name: StringProperty()  # type: ignore[valid-type]
+
+    def execute(self, context):
+        store(context).remove(self.name)
+        return {"FINISHED"}
+
+
+# ---------------------------------------------------------------- panel
+STATE_ICONS = {"PENDING": "SORTTIME", "RUNNING": "PLAY", "SUCCEEDED": "CHECKMARK",
+               "FAILED": "ERROR", "CANCELLED": "CANCEL", "EXPIRED": "TIME"}
+
+
+def draw(layout, context) -> None:
+    s = context.scene.nanobanana
+    images, cost = batch_estimate(context)
+    col = layout.column(align=True)
+    price = f" · ${cost:.3f}" if cost is not None else ""
+    col.operator("nanobanana.batch_submit", icon="PACKAGE").per_line = False
+    col.label(text=f"{images} image(s) at ½ price{price}", icon="FUND")
+    if s.prompt_text is not None:
+        n, c = batch_estimate(context, per_line=True)
+        op = col.operator("nanobanana.batch_submit", text="Send Each Line as a Prompt", icon="ALIGN_JUSTIFY")
+        op.per_line = True
+        col.label(text=f"{n} image(s) at ½ price" + (f" · ${c:.3f}" if c is not None else ""))
+    recs = records(context)
+    if not recs:
+        return
+    row = layout.row()
+    row.label(text="Batches")
+    row.operator("nanobanana.batch_fetch", text="Fetch Results", icon="FILE_REFRESH")
+    for rec in recs[:8]:
+        box = layout.box()
+        row = box.row()
+        row.label(text=rec.display_name or rec.id, icon=STATE_ICONS.get(rec.state, "QUESTION"))
+        if not rec.ended:
+            row.operator("nanobanana.batch_cancel", text="", icon="X").name = rec.name
+        else:
+            row.operator("nanobanana.batch_forget", text="", icon="TRASH").name = rec.name
+        text = f"{errors.batch_state_words(rec.state).split(' (')[0].split(':')[0]} · " \
+               f"{rec.images_saved}/{rec.total} saved"
+        if rec.failed:
+            text += f" · {len(rec.failed)} failed"
+        if rec.fetched and rec.missing:
+            text += f" · {len(rec.missing)} not done"
+        box.label(text=text)
+        if rec.error:
+            box.label(text=rec.error[:80], icon="ERROR")
+
+
+def _panel(space: str, suffix: str) -> type:
+    name = f"NANOBANANA_PT_batches_{suffix}"
+    return type(name, (bpy.types.Panel,), {
+        "bl_space_type": space, "bl_region_type": "UI", "bl_category": "Nano Banana",
+        "bl_label": "Batches (½ price)", "bl_idname": name, "bl_options": {"DEFAULT_CLOSED"},
+        "bl_parent_id": f"NANOBANANA_PT_main_{suffix}",
+        "draw": lambda self, context: draw(self.layout, context)})
+
+
+CLASSES = (NANOBANANA_OT_batch_submit, NANOBANANA_OT_batch_fetch, NANOBANANA_OT_batch_cancel,
+           NANOBANANA_OT_batch_forget, _panel("VIEW_3D", "view3d"), _panel("IMAGE_EDITOR", "image"))
+
+
+def register() -> None:
+    STATE.next_poll = time.monotonic() + FIRST_POLL_S
+    ensure_timer()
+
+
+def unregister() -> None:
+    if bpy.app.timers.is_registered(_tick):
+        bpy.app.timers.unregister(_tick)
+    STATE.to_place.clear()
