@@ -118,6 +118,35 @@ def camera_render(context, max_side: int = 2048) -> bytes:
     return data
 
 
+def render_result(context, max_side: int = 2048) -> bytes:
+    """PNG of the last final render (F12) as the artist sees it: Blender writes it with the
+    scene's view transform (save_render), into a temp file read back at once."""
+    img = bpy.data.images.get("Render Result")
+    if img is None or img.type != "RENDER_RESULT":
+        raise errors.no_render_result()
+    fd, path = tempfile.mkstemp(prefix=RENDER_PREFIX, suffix=".png")
+    os.close(fd)
+    settings = context.scene.render.image_settings
+    saved = (settings.file_format, settings.color_mode)
+    try:
+        settings.file_format, settings.color_mode = "PNG", "RGB"
+        try:
+            img.save_render(path, scene=context.scene)
+        except RuntimeError:
+            raise errors.no_render_result() from None
+        with open(path, "rb") as fh:
+            data = fh.read()
+    finally:
+        settings.file_format, settings.color_mode = saved
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if not data:
+        raise errors.no_render_result()
+    return data
+
+
 def _gpu_read(context, width: int, height: int):
     """Draw the 3D view offscreen and read RGBA bytes (bottom-up rows). UI only."""
     import gpu

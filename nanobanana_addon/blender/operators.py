@@ -123,7 +123,10 @@ class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
         space = getattr(context, "space_data", None)
         use_viewport = (s.render_source == "VIEWPORT" and not bpy.app.background
                         and space is not None and space.type == "VIEW_3D")
-        data = capture.viewport(context) if use_viewport else capture.camera_render(context)
+        if s.render_source == "RENDER_RESULT":
+            data = capture.render_result(context)
+        else:
+            data = capture.viewport(context) if use_viewport else capture.camera_render(context)
         w, h, _mime = images.probe(data)
         request = intents.request_from_settings(s, cls.kind, [InputImage(data, "image/png", "edit", "render")],
                                                 (w, h))

@@ -237,7 +237,9 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     render_source: EnumProperty(  # type: ignore[valid-type]
         name="Source",
         items=[("VIEWPORT", "Viewport", "What the 3D viewport shows (overlays off)"),
-               ("CAMERA", "Camera render", "A fast Workbench render of the active camera")],
+               ("CAMERA", "Camera render", "A fast Workbench render of the active camera"),
+               ("RENDER_RESULT", "Last render (F12)", "The final render you made last, as shown "
+                                                      "(with the scene's view transform)")],
         default="VIEWPORT")
     use_mask: BoolProperty(  # type: ignore[valid-type]
         name="Mask", default=False,

@@ -306,6 +306,11 @@ def node_gone(image: str) -> str:
             f"'{image}' and in the Nano Banana history")
 
 
+def no_render_result() -> InvalidInput:
+    return InvalidInput("There is no final render to edit yet. Render with F12 first, or choose "
+                        "the Viewport or Camera render source.")
+
+
 def no_result() -> str:
     return "The job ended without a result."
 

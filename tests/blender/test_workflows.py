@@ -532,3 +532,16 @@ def test_seamless_texture_asks_for_a_tileable_result_but_not_for_render_edits(fa
     assert user_parts(fake.generate_requests[-1])[0]["text"] == f"a weathered stone wall\n\n{wire.SEAMLESS}"
     assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
     assert user_parts(fake.generate_requests[-1])[0]["text"] == "a weathered stone wall"
+
+
+def test_edit_render_of_the_last_f12_render(fake, scene):
+    """Issue 13: edit the final render just made, not only the viewport or a quick render."""
+    scene.nanobanana.render_source = "RENDER_RESULT"
+    scene.render.engine = "BLENDER_WORKBENCH"
+    expect_error(bpy.ops.nanobanana.edit_render, "no final render to edit yet")
+    assert fake.generate_requests == []
+    bpy.ops.render.render()                                  # what F12 does
+    assert bpy.ops.nanobanana.edit_render() == {"FINISHED"}
+    sent = _sent_image(fake)
+    assert sent.size == (320, 180)
+    assert np.asarray(sent, dtype=np.float32).std() > 5      # the cube is in it
