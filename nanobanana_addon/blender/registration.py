@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, operators, panels, preferences, properties, pump
+from . import gallery, operators, panels, preferences, properties, pump, texturing
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *gallery.CLASSES,
-           *panels.CLASSES)
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *texturing.CLASSES,
+           *gallery.CLASSES, *panels.CLASSES)
 
 
 def register() -> None:
