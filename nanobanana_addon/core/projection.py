@@ -83,11 +83,12 @@ class BakeResult:
 
 
 # ------------------------------------------------------------------ rasterisation
-def rasterize(tris: np.ndarray, width: int, height: int,
-              chunk: int = CHUNK) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def rasterize(tris: np.ndarray, width: int, height: int, chunk: int = CHUNK,
+              weights: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
     """Pixels whose centres lie in 2D triangles `tris` (T, 3, 2), in pixel units (x right,
     y down, pixel (i, j) centred at (i + .5, j + .5)). Yields (flat pixel index, triangle
-    index, barycentric weights (n, 3)) in chunks; a pixel on a shared edge may appear twice."""
+    index, barycentric weights (n, 3) or None without `weights`) in chunks; a pixel on a
+    shared edge may appear twice."""
     tris = np.asarray(tris, np.float64)
     if tris.shape[0] == 0:
         return
@@ -121,7 +122,7 @@ def rasterize(tris: np.ndarray, width: int, height: int,
         b0 = 1.0 - b1 - b2
         inside = (b0 >= -1e-9) & (b1 >= -1e-9) & (b2 >= -1e-9)
         yield (py[inside] * width + px[inside], t[inside],
-               np.stack([b0[inside], b1[inside], b2[inside]], axis=1))
+               np.stack([b0[inside], b1[inside], b2[inside]], axis=1) if weights else None)
 
 
 def _project(view: View, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -164,6 +165,7 @@ def zbuffer(view: View, occluders: Sequence[np.ndarray], size: tuple[int, int] |
         screen = np.stack([sx, sy], axis=1).reshape(-1, 3, 2)
         key = depth if view.orthographic else 1.0 / depth   # affine in screen space
         for pix, t, bary in rasterize(screen, width, height):
+            assert bary is not None
             k = np.einsum("ij,ij->i", bary, key[t])
             d = k if view.orthographic else 1.0 / np.maximum(k, EPS)
             np.minimum.at(zb, pix, d.astype(np.float32))
@@ -182,27 +184,33 @@ def _smoothstep(lo: float, hi: float, x: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
+def facing_triangles(view: View, positions: np.ndarray, face_normals: np.ndarray) -> np.ndarray:
+    """(T,) bool: triangles turned towards the camera. Exact per triangle: every point of a
+    plane sees a point (or direction) on the same side."""
+    v, _p = view.arrays()
+    rot = v[:3, :3]
+    if view.orthographic:
+        return face_normals @ rot[2].astype(np.float32) > 0.0
+    eye = (-rot.T @ v[:3, 3]).astype(np.float32)
+    return np.einsum("ij,ij->i", face_normals, eye - np.asarray(positions[:, 0], np.float32)) > 0.0
+
+
 def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.ndarray,
-                 face_normals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 facing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The surface points `view` sees: (their indices, NDC xy, fade 0..1, mix weight).
-    Not seen: outside the frame, behind the camera, back-facing (geometric normal),
-    occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and each
-    test runs only on the points that passed the cheaper ones before it."""
+    Not seen: on a face turned away (`facing` False), outside the frame, behind the
+    camera, occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and
+    each test runs only on the points that passed the cheaper ones before it."""
     v, p = view.arrays()
     rot = v[:3, :3]
-    pts = np.asarray(points, np.float32)
-    if view.orthographic:
-        towards = rot[2].astype(np.float32)                             # camera +Z in world
-        facing = face_normals @ towards > 0.0
-    else:
-        eye = (-rot.T @ v[:3, 3]).astype(np.float32)
-        facing = np.einsum("ij,ij->i", face_normals, eye - pts) > 0.0
+    towards = rot[2].astype(np.float32)                                  # camera +Z in world
+    eye = (-rot.T @ v[:3, 3]).astype(np.float32)
     idx = np.flatnonzero(facing)
-    pts = pts[idx]
+    pts = np.asarray(points, np.float32)[idx]
     m = (p @ v).astype(np.float32)
     clip = pts @ m[:, :3].T + m[:, 3]
     if view.orthographic:
-        depth = -(pts @ rot[2].astype(np.float32) + np.float32(v[2, 3]))
+        depth = -(pts @ towards + np.float32(v[2, 3]))
         ndc = clip[:, :2]
         ok = np.abs(ndc).max(axis=1) <= 1.0
     else:
@@ -219,8 +227,7 @@ def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.nda
     keep = np.flatnonzero(depth <= nearest * np.float32(1.0 + DEPTH_TOLERANCE) + np.float32(1e-5))
     idx, ndc = idx[keep], ndc[keep]
     if view.orthographic:
-        to_cam = towards
-        cos = normals[idx] @ to_cam
+        cos = normals[idx] @ towards
     else:
         to_cam = eye - np.asarray(points, np.float32)[idx]
         to_cam /= np.maximum(np.linalg.norm(to_cam, axis=1, keepdims=True), np.float32(EPS))
@@ -268,30 +275,26 @@ def owners(uvs: np.ndarray, size: int) -> np.ndarray:
     """Flat S*S int32 map: the triangle whose UV covers each texel centre, -1 for none
     (overlapping UVs: the last triangle wins)."""
     own = np.full(size * size, -1, np.int32)
-    for pix, t, _bary in rasterize(uv_pixels(uvs, size), size, size):
+    for pix, t, _none in rasterize(uv_pixels(uvs, size), size, size, weights=False):
         own[pix] = t
     return own
 
 
-def _texel_points(mesh: MeshArrays, tri_px: np.ndarray, pix: np.ndarray, t: np.ndarray,
-                  size: int) -> tuple[np.ndarray, np.ndarray]:
-    """World position and smooth normal of texel centres `pix` on triangles `t`."""
-    a = tri_px[t, 0]
-    e1, e2 = tri_px[t, 1] - a, tri_px[t, 2] - a
-    cx = (pix % size) + 0.5 - a[:, 0]
-    cy = (pix // size) + 0.5 - a[:, 1]
-    d = e1[:, 0] * e2[:, 1] - e2[:, 0] * e1[:, 1]
-    d = np.where(np.abs(d) < 1e-12, 1e-12, d)
-    b1 = (cx * e2[:, 1] - e2[:, 0] * cy) / d
-    b2 = (e1[:, 0] * cy - cx * e1[:, 1]) / d
-    bary = np.stack([1.0 - b1 - b2, b1, b2], axis=1)
-    bary = bary.astype(np.float32)
-    pos = np.einsum("ij,ijk->ik", bary, np.asarray(mesh.positions, np.float32)[t])
-    nrm_src = mesh.normals if mesh.normals is not None else np.repeat(
-        _face_normals(mesh.positions)[:, None, :], 3, axis=1)
-    nrm = np.einsum("ij,ijk->ik", bary, np.asarray(nrm_src, np.float32)[t])
-    nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), np.float32(EPS))
-    return pos, nrm
+def _affine_maps(tri_px: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """(T, 3, 3) float32 maps M with M @ (x, y, 1) = the corner value interpolated at
+    texture pixel (x, y): corners (T, 3, 3) are per-corner vectors (positions, normals)."""
+    q = np.ones((tri_px.shape[0], 3, 3))
+    q[:, 0, :], q[:, 1, :] = tri_px[..., 0], tri_px[..., 1]
+    det = np.linalg.det(q)
+    q[np.abs(det) < 1e-12] = np.eye(3)         # degenerate UVs own no texel anyway
+    return (np.swapaxes(np.asarray(corners, np.float64), 1, 2) @ np.linalg.inv(q)).astype(np.float32)
+
+
+def _apply_maps(maps: np.ndarray, pix: np.ndarray, t: np.ndarray, size: int) -> np.ndarray:
+    x = ((pix % size) + 0.5).astype(np.float32)[:, None]
+    y = ((pix // size) + 0.5).astype(np.float32)[:, None]
+    m = maps[t]
+    return m[:, :, 0] * x + m[:, :, 1] * y + m[:, :, 2]
 
 
 def _area_ratio(mesh: MeshArrays, tri_px: np.ndarray) -> np.ndarray:
@@ -321,12 +324,14 @@ def fill_holes(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
         c = c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2]
         wt = wt[0::2, 0::2] + wt[1::2, 0::2] + wt[0::2, 1::2] + wt[1::2, 1::2]
     filled = levels[-1][0] / np.maximum(levels[-1][1], 1e-12)[..., None]
-    for c, wt in reversed(levels[:-1]):
+    for c, wt in reversed(levels[1:-1]):
         hh, ww = filled.shape[:2]
         up = np.broadcast_to(filled[:, None, :, None, :], (hh, 2, ww, 2, filled.shape[2]))
         up = up.reshape(2 * hh, 2 * ww, -1)[:c.shape[0], :c.shape[1]]
         filled = np.where(wt[..., None] > 0, c / np.maximum(wt, 1e-12)[..., None], up)
-    out = np.where(known[..., None], rgb, filled[:h, :w])
+    hh, ww = filled.shape[:2]
+    up = np.broadcast_to(filled[:, None, :, None, :], (hh, 2, ww, 2, filled.shape[2]))
+    out = np.where(known[..., None], rgb, up.reshape(2 * hh, 2 * ww, -1)[:h, :w])
     return out.astype(rgb.dtype, copy=False)
 
 
@@ -358,6 +363,10 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
     times["uv_raster"] = time.perf_counter() - t1
     face_n = _face_normals(mesh.positions.astype(np.float64)).astype(np.float32)
     ratio = _area_ratio(mesh, tri_px)
+    pos_maps = _affine_maps(tri_px, mesh.positions)
+    nrm_maps = _affine_maps(tri_px, mesh.normals if mesh.normals is not None
+                            else np.repeat(face_n[:, None, :], 3, axis=1))
+    facing = [facing_triangles(view, mesh.positions, face_n) for view, _img in views]
     csum = np.zeros((covered.size, 3), np.float32)
     wsum = np.zeros(covered.size, np.float32)
     alpha = np.zeros(covered.size, np.float32)
@@ -370,9 +379,11 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
         sl = slice(begin, begin + CHUNK)
         pix = covered[sl]
         t = own[pix]
-        pos, nrm = _texel_points(mesh, tri_px, pix, t, size)
+        pos = _apply_maps(pos_maps, pix, t, size)
+        nrm = _apply_maps(nrm_maps, pix, t, size)
+        nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), np.float32(EPS))
         for k, ((view, image), zb) in enumerate(zip(views, zbs, strict=True)):
-            hit, ndc, fade, mix = view_weights(view, zb, pos, nrm, face_n[t])
+            hit, ndc, fade, mix = view_weights(view, zb, pos, nrm, facing[k][t])
             if hit.size == 0:
                 continue
             used[k] = True

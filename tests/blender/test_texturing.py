@@ -314,3 +314,31 @@ def test_bad_input_is_refused_with_a_clear_message(fake, scene):
     expect_error(bpy.ops.nanobanana.texture_from_view, "no active camera")
     assert fake.generate_requests == []
     assert cube.active_material is None and [u.name for u in cube.data.uv_layers] == ["UVMap"]
+
+
+@pytest.mark.parametrize("kind", ["PERSP", "ORTHO"])
+def test_a_viewport_becomes_a_camera_that_sees_the_same(scene, kind):
+    """The UI path (a viewport not in camera view) renders through a temporary camera made
+    from the viewport's matrices; here the "viewport" is the scene camera's own view."""
+    tex = texturing()
+    cam = scene.camera
+    cam.data.type = kind
+    cam.data.ortho_scale = 6.0
+    bpy.context.view_layer.update()
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    w, h = 1024, 576
+    window = cam.calc_matrix_camera(depsgraph, x=w, y=h)
+    made = tex.camera_from_viewport(bpy.context, cam.matrix_world.inverted(), window, kind == "PERSP",
+                                    w, h, (0.1, 100.0))
+    try:
+        bpy.context.view_layer.update()
+        a = tex.view_of(cam, depsgraph, w, h, "a")
+        b = tex.view_of(made, bpy.context.evaluated_depsgraph_get(), w, h, "b")
+        for p in (Vector((0, 0, 0)), Vector((1, -1, 1)), Vector((-1, 1, -1))):
+            ndc = []
+            for v in (a, b):
+                clip = Matrix(v.projection_matrix) @ Matrix(v.view_matrix) @ p.to_4d()
+                ndc.append(Vector((clip.x / clip.w, clip.y / clip.w)))
+            assert (ndc[0] - ndc[1]).length < 1e-4, (p, ndc)
+    finally:
+        tex._remove_camera(made)
