@@ -397,7 +397,7 @@ class ProjectAndBake(Target):
                 first = outcome.results[0].images[0]
                 reference = InputImage(first.data, first.mime_type, "reference", "first view, painted")
         self.out["stage"] = "baking"
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         answers = [(self.views[k], pixels.decode_image(o.results[0].images[0].data)) for k, o in done]
         zbuffers = [projection.zbuffer(v, self.occluders) for v, _img in answers]
         bakes = {}
@@ -409,6 +409,7 @@ class ProjectAndBake(Target):
                                 res.coverage, res.views_used)
         self.out["bakes"] = bakes
         self.out["bake_seconds"] = time.perf_counter() - started
+        self.out["bake_cpu_seconds"] = time.thread_time() - cpu
         merged = Outcome(done[0][1].request)
         for _k, o in done:
             merged.results += o.results
@@ -594,7 +595,11 @@ def _capture_views(context, settings, around: int) -> list[Capture]:
 
 def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
     """Everything a texturing job needs, captured now (main thread)."""
+    # NumPy code and Pillow are imported here (the press already waits for renders), not
+    # first in the worker, where the imports hold the GIL for a few hundred ms of UI time.
+    from ..core import pixels, projection  # noqa: F401
     from ..core.request import InputImage
+    pixels._pil()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     settings = context.scene.nanobanana

@@ -308,31 +308,49 @@ def _area_ratio(mesh: MeshArrays, tri_px: np.ndarray) -> np.ndarray:
 
 def fill_holes(rgb: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Pull-push: every unknown pixel takes the average of the nearest known ones, found at
-    the coarsest pyramid level that reaches them. Known pixels are unchanged."""
+    the coarsest pyramid level that reaches them. Known pixels are unchanged; the result
+    has `rgb`'s dtype. The full-size image is never copied to float (a 4K texture is
+    filled with about a quarter of its size in extra memory)."""
     h, w = known.shape
+    chans = rgb.shape[2]
+    if known.all() or not known.any():
+        return rgb.copy()
+    ph, pw = h % 2, w % 2
+    k = np.pad(known, ((0, ph), (0, pw))).astype(np.float32)
+    wt = k[0::2, 0::2] + k[1::2, 0::2] + k[0::2, 1::2] + k[1::2, 1::2]
+    c = np.empty(wt.shape + (chans,), np.float32)
+    for ch in range(chans):                       # level 1, one channel at a time
+        plane = np.pad(rgb[..., ch], ((0, ph), (0, pw))).astype(np.float32) * k
+        c[..., ch] = plane[0::2, 0::2] + plane[1::2, 0::2] + plane[0::2, 1::2] + plane[1::2, 1::2]
     levels: list[tuple[np.ndarray, np.ndarray]] = []
-    c = rgb.astype(np.float32) * known[..., None]
-    wt = known.astype(np.float32)
     while True:
         levels.append((c, wt))
         if c.shape[0] <= 1 and c.shape[1] <= 1:
             break
-        ph, pw = c.shape[0] % 2, c.shape[1] % 2
-        if ph or pw:
-            c = np.pad(c, ((0, ph), (0, pw), (0, 0)))
-            wt = np.pad(wt, ((0, ph), (0, pw)))
+        ph2, pw2 = c.shape[0] % 2, c.shape[1] % 2
+        if ph2 or pw2:
+            c = np.pad(c, ((0, ph2), (0, pw2), (0, 0)))
+            wt = np.pad(wt, ((0, ph2), (0, pw2)))
         c = c[0::2, 0::2] + c[1::2, 0::2] + c[0::2, 1::2] + c[1::2, 1::2]
         wt = wt[0::2, 0::2] + wt[1::2, 0::2] + wt[0::2, 1::2] + wt[1::2, 1::2]
     filled = levels[-1][0] / np.maximum(levels[-1][1], 1e-12)[..., None]
-    for c, wt in reversed(levels[1:-1]):
+    for c, wt in reversed(levels[:-1]):
         hh, ww = filled.shape[:2]
-        up = np.broadcast_to(filled[:, None, :, None, :], (hh, 2, ww, 2, filled.shape[2]))
-        up = up.reshape(2 * hh, 2 * ww, -1)[:c.shape[0], :c.shape[1]]
+        up = np.broadcast_to(filled[:, None, :, None, :], (hh, 2, ww, 2, chans))
+        up = up.reshape(2 * hh, 2 * ww, chans)[:c.shape[0], :c.shape[1]]
         filled = np.where(wt[..., None] > 0, c / np.maximum(wt, 1e-12)[..., None], up)
-    hh, ww = filled.shape[:2]
-    up = np.broadcast_to(filled[:, None, :, None, :], (hh, 2, ww, 2, filled.shape[2]))
-    out = np.where(known[..., None], rgb, up.reshape(2 * hh, 2 * ww, -1)[:h, :w])
-    return out.astype(rgb.dtype, copy=False)
+    out = rgb.copy()
+    miss = np.flatnonzero(~known)
+    values = filled[(miss // w) // 2, (miss % w) // 2]
+    if out.dtype == np.uint8:
+        values = np.clip(values + 0.5, 0, 255)
+    out.reshape(-1, chans)[miss] = values.astype(out.dtype)
+    return out
+
+
+def _to_u8(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a if a.dtype == np.uint8 else np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: Sequence[np.ndarray],
@@ -341,7 +359,8 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
     """Bake `views` (each a View and its generated image, top-down) onto `mesh` into an
     S x S texture. `base` (S x S x 3, top-down, 0..1 or uint8) is what unseen texels keep;
     without it they get `fill`. `occluders` are every triangle that can hide the mesh
-    (the mesh itself included); `zbuffers` may be given precomputed, one per view."""
+    (the mesh itself included); `zbuffers` may be given precomputed, one per view.
+    Texels are done in chunks, every view at once, so memory stays a few bytes a texel."""
     import time
     if mesh.uvs is None:
         raise ValueError(f"{mesh.name} has no UVs")
@@ -349,39 +368,39 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
     t0 = time.perf_counter()
     n = size * size
     if base is None:
-        base_f = np.empty((n, 3), np.float32)
-        base_f[:] = np.asarray(fill, np.float32)
+        out = np.empty((n, 3), np.uint8)
+        out[:] = _to_u8(np.asarray(fill, np.float32))
     else:
-        base_f = (np.asarray(base, np.float32) / (255.0 if np.asarray(base).dtype == np.uint8 else 1.0)
-                  ).reshape(n, 3)
+        out = _to_u8(base).reshape(n, 3).copy()
     zbs = list(zbuffers) if zbuffers is not None else [zbuffer(v, occluders) for v, _img in views]
     times["zbuffer"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     tri_px = uv_pixels(mesh.uvs, size)
     own = owners(mesh.uvs, size)
-    covered = np.flatnonzero(own >= 0)
+    covered = np.flatnonzero(own >= 0).astype(np.int32)
     times["uv_raster"] = time.perf_counter() - t1
     face_n = _face_normals(mesh.positions.astype(np.float64)).astype(np.float32)
-    ratio = _area_ratio(mesh, tri_px)
+    ratio = _area_ratio(mesh, tri_px).astype(np.float32)
     pos_maps = _affine_maps(tri_px, mesh.positions)
     nrm_maps = _affine_maps(tri_px, mesh.normals if mesh.normals is not None
                             else np.repeat(face_n[:, None, :], 3, axis=1))
     facing = [facing_triangles(view, mesh.positions, face_n) for view, _img in views]
-    csum = np.zeros((covered.size, 3), np.float32)
-    wsum = np.zeros(covered.size, np.float32)
-    alpha = np.zeros(covered.size, np.float32)
+    uncovered = np.zeros(n, np.uint8)
     used = [False] * len(views)
+    area_all = area_seen = 0.0
     t2 = time.perf_counter()
     for begin in range(0, covered.size, CHUNK):
         if cancel is not None and cancel.is_set():
             from . import errors
             raise errors.cancelled()
-        sl = slice(begin, begin + CHUNK)
-        pix = covered[sl]
+        pix = covered[begin:begin + CHUNK]
         t = own[pix]
         pos = _apply_maps(pos_maps, pix, t, size)
         nrm = _apply_maps(nrm_maps, pix, t, size)
         nrm /= np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), np.float32(EPS))
+        csum = np.zeros((pix.size, 3), np.float32)
+        wsum = np.zeros(pix.size, np.float32)
+        alpha = np.zeros(pix.size, np.float32)
         for k, ((view, image), zb) in enumerate(zip(views, zbs, strict=True)):
             hit, ndc, fade, mix = view_weights(view, zb, pos, nrm, facing[k][t])
             if hit.size == 0:
@@ -390,28 +409,26 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
             colour = sample(image, ndc)
             if colour.shape[1] == 1:
                 colour = np.repeat(colour, 3, axis=1)
-            idx = hit + begin
-            csum[idx] += colour[:, :3] * mix[:, None]
-            wsum[idx] += mix
-            alpha[idx] = np.maximum(alpha[idx], fade)
+            csum[hit] += colour[:, :3] * mix[:, None]
+            wsum[hit] += mix
+            alpha[hit] = np.maximum(alpha[hit], fade)
+        got = np.flatnonzero(alpha > 0)
+        a = alpha[got, None]
+        before = out[pix[got]].astype(np.float32) * np.float32(1 / 255)
+        mixed = csum[got] / np.maximum(wsum[got], 1e-12)[:, None]
+        out[pix[got]] = np.clip((a * mixed + (1 - a) * before) * 255 + 0.5, 0, 255).astype(np.uint8)
+        uncovered[pix] = np.clip((1 - alpha) * 255 + 0.5, 0, 255).astype(np.uint8)
+        area = ratio[t]
+        area_all += float(area.sum())
+        area_seen += float((alpha * area).sum())
     times["project"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    out = base_f.copy()
-    seen = wsum > 0
-    mixed = np.where(seen[:, None], csum / np.maximum(wsum, 1e-12)[:, None], base_f[covered])
-    out[covered] = alpha[:, None] * mixed + (1.0 - alpha[:, None]) * base_f[covered]
     known = np.zeros(n, bool)
     known[covered] = True
     rgb = fill_holes(out.reshape(size, size, 3), known.reshape(size, size))
-    area = ratio[own[covered]]
-    total = float(area.sum())
-    coverage = float((alpha * area).sum() / total) if total > 0 else 0.0
-    uncovered = np.zeros(n, np.float32)
-    uncovered[covered] = 1.0 - alpha
     times["compose"] = time.perf_counter() - t3
     return BakeResult(
-        name=mesh.name,
-        rgb=np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8),
-        uncovered=np.clip(uncovered.reshape(size, size) * 255.0 + 0.5, 0, 255).astype(np.uint8),
-        coverage=coverage, views_used=tuple(v.name for (v, _i), u in zip(views, used, strict=True) if u),
+        name=mesh.name, rgb=rgb, uncovered=uncovered.reshape(size, size),
+        coverage=area_seen / area_all if area_all > 0 else 0.0,
+        views_used=tuple(v.name for (v, _i), u in zip(views, used, strict=True) if u),
         timings=times)
