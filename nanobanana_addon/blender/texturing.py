@@ -310,7 +310,7 @@ def occluders(context, depsgraph, skip: set[str], known: list[MeshArrays]) -> li
 
 def _base_texture(obj: bpy.types.Object, uv_name: str) -> tuple[np.ndarray | None, tuple[float, float, float]]:
     """What unseen texels keep: the image on the material's Base Color when it uses the
-    bake's UV map (pixels, top-down, sRGB 0..1), else the Base Color itself as a fill."""
+    bake's UV map (pixels, top-down, sRGB uint8), else the Base Color itself as a fill."""
     import numpy as np
     mat = obj.active_material
     if mat is None or mat.node_tree is None:
@@ -341,7 +341,7 @@ def _base_texture(obj: bpy.types.Object, uv_name: str) -> tuple[np.ndarray | Non
     px = buf.reshape(h, w, 4)[::-1, :, :3]
     if img.is_float and img.colorspace_settings.name not in ("Non-Color", "Raw"):
         px = np.where(px <= 0.0031308, px * 12.92, 1.055 * np.power(np.clip(px, 0, None), 1 / 2.4) - 0.055)
-    return np.ascontiguousarray(np.clip(px, 0.0, 1.0)), DEFAULT_FILL
+    return np.ascontiguousarray(np.clip(px * 255.0 + 0.5, 0, 255).astype(np.uint8)), DEFAULT_FILL
 
 
 def _to_srgb(c: float) -> float:
@@ -452,6 +452,7 @@ class ProjectAndBake(Target):
         LAST.views = tuple(used)
         LAST.timings = {"place_s": time.perf_counter() - started,
                         "bake_s": float(self.out.get("bake_seconds", 0.0))}
+        self.out.pop("bakes", None)       # the target lives on as "last target": free the PNGs
 
     def for_refine(self) -> Target:
         """Refining a single view re-projects the refined answer from the same view; a

@@ -342,3 +342,35 @@ def test_a_viewport_becomes_a_camera_that_sees_the_same(scene, kind):
             assert (ndc[0] - ndc[1]).length < 1e-4, (p, ndc)
     finally:
         tex._remove_camera(made)
+
+
+def test_refine_re_projects_from_the_same_view(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    cube = bpy.data.objects["Cube"]
+    assert bpy.ops.nanobanana.texture_from_view() == {"FINISHED"}
+    first, _uv = baked(cube)
+    scene.nanobanana.prompt = "more rust"
+    assert bpy.ops.nanobanana.refine() == {"FINISHED"}
+    reqs = fake.generate_requests
+    assert len(reqs) == 2 and len(reqs[1].body["contents"]) == 3        # the texture turn, answer, refine
+    again, _uv = baked(cube)
+    assert again != first and cube.active_material.node_tree.nodes["NB Texture"]["nanobanana_original"] == first.name
+    seen, unseen = check_projection(scene, scene.camera, cube, reqs[1].seed, reqs[1].image_size)
+    assert seen >= 18 and unseen >= 20
+
+
+def test_modifiers_are_applied_to_what_is_projected(fake, scene):
+    """A bevel changes the surface: the evaluated mesh is what gets baked (UVs follow)."""
+    scene.nanobanana.bake_size = "1K"
+    cube = bpy.data.objects["Cube"]
+    cube.scale = (1.0, 1.0, -1.0)                       # mirrored: winding flips
+    bevel = cube.modifiers.new("Bevel", "BEVEL")
+    bevel.width, bevel.segments = 0.2, 3
+    assert bpy.ops.nanobanana.texture_from_view() == {"FINISHED"}
+    (req,) = fake.generate_requests
+    cov = texturing().LAST.coverage["Cube"]
+    assert 0.35 < cov < 0.65                            # about half of it faces the camera
+    seen, unseen = check_projection(scene, scene.camera, cube, req.seed, req.image_size,
+                                    lambda p, n: None if max(abs(c) for c, m in zip(p, n, strict=True)
+                                                             if abs(m) < 0.5) > 0.7 else False)
+    assert seen >= 10 and unseen >= 10
