@@ -561,7 +561,9 @@ def _capture_views(context, settings, around: int) -> list[Capture]:
     if around == 0:
         use_viewport = (not bpy.app.background and r3d is not None and r3d.view_perspective != "CAMERA")
         if use_viewport:
-            region = context.region
+            # The 3D view's main region: a button in the sidebar runs with the sidebar as
+            # context.region, whose shape is not the view's.
+            region = next((r for r in context.area.regions if r.type == "WINDOW"), context.region)
             width, height = frame_size(frame_ratio(settings, region.width, region.height))
             cam = camera_from_viewport(context, r3d.view_matrix, r3d.window_matrix, r3d.is_perspective,
                                        width, height, (space.clip_start, space.clip_end))
