@@ -13,6 +13,7 @@ from bpy_extras.object_utils import world_to_camera_view
 from fake_gemini import expected_pixel
 from helpers import addon_module, expect_error, user_parts
 from mathutils import Matrix, Vector
+from ui_double import Layout
 
 FILL = (231, 231, 231)        # unseen texels of an object with no texture (Blender's 0.8 grey)
 TOL = 4
@@ -374,3 +375,20 @@ def test_modifiers_are_applied_to_what_is_projected(fake, scene):
                                     lambda p, n: None if max(abs(c) for c, m in zip(p, n, strict=True)
                                                              if abs(m) < 0.5) > 0.7 else False)
     assert seen >= 10 and unseen >= 10
+
+
+def test_the_texture_section_offers_both_workflows_with_cost_and_coverage(fake, scene):
+    assert hasattr(bpy.types, "NANOBANANA_PT_texture_view3d")
+    assert not hasattr(bpy.types, "NANOBANANA_PT_texture_image")       # 3D View only
+    scene.nanobanana.bake_size, scene.nanobanana.texture_views = "1K", 3
+    layout = Layout()
+    texturing().draw_panel(layout, bpy.context)
+    assert {"nanobanana.texture_from_view", "nanobanana.texture_object",
+            "nanobanana.revert_texture_bake"} <= set(layout.operators)
+    assert {"texture_views", "bake_size"} <= set(layout.props)
+    cost = next(t for t in layout.labels if t.startswith("Cost:"))
+    assert "(3 views)" in cost
+    assert bpy.ops.nanobanana.texture_from_view() == {"FINISHED"}
+    layout = Layout()
+    texturing().draw_panel(layout, bpy.context)
+    assert any("Cube:" in t and "%" in t for t in layout.labels)
