@@ -73,7 +73,7 @@ def run(views: int, size: str) -> dict:
     for j in runtime.STATE.jobs.drain():
         pump.apply_job(j)
     place = now() - t1
-    assert target.out.get("bakes"), runtime.STATE.status.text
+    assert "bake_seconds" in target.out and tex.LAST.coverage, runtime.STATE.status.text
     return {"press": press, **target.out["capture_timings"], "bake": target.out["bake_seconds"],
             "cpu": target.out["bake_cpu_seconds"], "gap": worst, "place": place,
             "place_own": tex.LAST.timings["place_s"]}
