@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Benchmark command: `python3 bench/run.py [--blender 4.5.15] [--repeats 7] [--smoke]`.
+"""Benchmark command: `python3 bench/run.py [--blender 4.5.15] [--repeats 7] [--smoke]`
+(any version of tools/bpy_env.BLENDER_VERSIONS).
 
 Runs bench/in_blender.py inside a real headless Blender (cached PyPI bpy venv) with an
 isolated profile, on the built linux-x64 zip, against the fake Gemini server. Prints a

@@ -11,20 +11,44 @@ ENTRY_KEY = "nanobanana_entry"        # Image custom property: history entry id
 ORIGINAL_KEY = "nanobanana_original"  # Node custom property: original image name
 
 
+REF_KEY = "nanobanana_ref"            # ID custom property: a stable reference for results
+
+
+def stable_ref(id_block) -> str:
+    """A reference to an object or material that survives renames (stored on it)."""
+    ref = id_block.get(REF_KEY)
+    if not ref:
+        import uuid
+        try:
+            ref = id_block[REF_KEY] = uuid.uuid4().hex[:12]
+        except (AttributeError, TypeError, RuntimeError):    # linked data: read-only
+            return "name:" + id_block.name
+    return str(ref)
+
+
+def resolve(collection, ref: str):
+    """The datablock carrying `ref`, or None when it was deleted."""
+    if ref.startswith("name:"):
+        return collection.get(ref[5:])
+    return next((d for d in collection if d.get(REF_KEY) == ref), None)
+
+
 def name_from_prompt(prompt: str, limit: int = 40) -> str:
+    prompt = errors.redact(prompt)      # image names are saved in the .blend
     words = "".join(c if c.isalnum() or c in " -_" else " " for c in prompt).split()
     base = " ".join(words)[:limit].strip() or "Nano Banana"
     return f"NB {base}"
 
 
-def packed_image(name: str, data: bytes, entry_id: str = "",
-                 colorspace: str | None = None) -> bpy.types.Image:
-    """A new Image that holds `data` packed in the .blend, decoded by Blender itself."""
+def packed_image(name: str, data: bytes, entry_id: str = "", colorspace: str | None = None,
+                 *, decode_check: bool = False) -> bpy.types.Image:
+    """A new Image that holds `data` packed in the .blend. Blender decodes it when it is
+    first drawn; `decode_check` forces that now (for files not checked by a worker)."""
     img = bpy.data.images.new(name, 8, 8)
     try:
         img.pack(data=data, data_len=len(data))  # type: ignore[arg-type]  # stub says str; bytes is right
         img.source = "FILE"
-        if img.size[0] == 0:
+        if decode_check and img.size[0] == 0:
             raise errors.malformed("Blender could not decode the image")
     except Exception:
         bpy.data.images.remove(img)
@@ -76,11 +100,7 @@ def put_on_node(mat: bpy.types.Material, node_name: str, img: bpy.types.Image) -
     if ORIGINAL_KEY not in node.keys() and original is not None:  # type: ignore[operator]
         node[ORIGINAL_KEY] = original.name
         original.use_fake_user = True     # kept in the file even when unused
-    if original is not None:
-        try:
-            img.colorspace_settings.name = original.colorspace_settings.name
-        except TypeError:
-            pass
+    if original is not None:        # the colour space comes from the target (sRGB or data)
         img.alpha_mode = original.alpha_mode
     node.image = img
     return original

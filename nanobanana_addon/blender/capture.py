@@ -1,16 +1,20 @@
-"""Inputs as encoded bytes, captured on the main thread: a Blender image (packed, on disk
-or generated), a camera render (Workbench, headless-safe) and the 3D viewport as the
-artist sees it (GPU offscreen, overlays off; UI only)."""
+"""Inputs captured on the main thread: a Blender image (its stored bytes, or a copy of its
+pixels for the worker to encode), a camera render (Workbench, headless-safe) and the 3D
+viewport as the artist sees it (GPU offscreen, overlays off; UI only)."""
 from __future__ import annotations
 
 import io
 import os
 import tempfile
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..core import errors
+
+if TYPE_CHECKING:
+    from ..core.request import ImageRole, InputImage
 
 RENDER_PREFIX = "nb-render-"   # camera renders live in the temp dir only while they are read
 
@@ -18,25 +22,40 @@ RENDER_PREFIX = "nb-render-"   # camera renders live in the temp dir only while 
 # Formats whose stored bytes go out as they are (Pillow re-encodes them off the main
 # thread); anything else (EXR, HDR, ...) or unsaved paint goes out as its pixels.
 PASS_THROUGH = {"PNG", "JPEG", "WEBP", "BMP", "TIFF", "TARGA", "TARGA_RAW"}
-DATA_SPACES = {"Non-Color", "Raw", "Generic Data", "Linear Rec.709", "Linear", "Linear CIE-XYZ E"}
+# Colour spaces that hold data, not colour: sent as they are. Every other float image holds
+# scene-linear colour and is encoded to sRGB (what the artist sees with the Standard view).
+DATA_SPACES = {"Non-Color", "Raw", "Generic Data"}
 
 
-def image_bytes(img: bpy.types.Image, max_side: int = 2048) -> tuple[bytes, str]:
-    """Encoded bytes of an image datablock: the stored file when it is current and in a
-    common format, else its pixels (unsaved paint, generated, EXR/HDR)."""
+def is_data(img: bpy.types.Image) -> bool:
+    return img.colorspace_settings.name in DATA_SPACES
+
+
+def image_input(img: bpy.types.Image, role: ImageRole = "reference", name: str = "") -> InputImage:
+    """An image datablock as an input: the stored file's bytes when they are current and
+    in a common format, else a copy of its pixels (unsaved paint, generated, EXR/HDR).
+    Main thread: only the pixel copy happens here; conversion, resize and encoding run in
+    the job's worker (`core.pipeline.prepare`)."""
+    from ..core.request import InputImage
+    name = name or img.name
     stored = img.file_format in PASS_THROUGH and not img.is_dirty
     if stored and img.packed_file is not None:
         data = bytes(img.packed_file.data)  # type: ignore[arg-type]  # stub says str
-        return data, mime_of(img.filepath or img.name, img.file_format)
+        return InputImage(data, mime_of(img.filepath or img.name, img.file_format), role, name)
     if stored and img.source == "FILE" and img.filepath:
         path = bpy.path.abspath(img.filepath, library=img.library)
         if os.path.isfile(path):
             with open(path, "rb") as fh:
-                return fh.read(), mime_of(path, img.file_format)
-    if img.size[0] and img.size[1]:
-        return pixels_png(img, max_side), "image/png"
-    raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
-                              "Reload or replace it and try again.")
+                return InputImage(fh.read(), mime_of(path, img.file_format), role, name)
+    w, h = img.size
+    if not (w and h):
+        raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
+                                  "Reload or replace it and try again.")
+    import numpy as np
+    buf = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(buf)
+    return InputImage(b"", "image/png", role, name, pixels=buf.reshape(h, w, 4),
+                      linear=bool(img.is_float) and not is_data(img))
 
 
 def mime_of(path: str, file_format: str) -> str:
@@ -44,31 +63,6 @@ def mime_of(path: str, file_format: str) -> str:
     return {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp",
             ".png": "image/png"}.get(ext, {"JPEG": "image/jpeg", "WEBP": "image/webp"}
                                          .get(file_format, "image/png"))
-
-
-def pixels_png(img: bpy.types.Image, max_side: int = 2048) -> bytes:
-    """PNG of an image's current pixels, at most `max_side` px (what the model uses).
-
-    Float images hold linear values: colour is encoded to sRGB for the model, data
-    (Non-Color) textures are sent as they are."""
-    import numpy as np
-    from PIL import Image
-    w, h = img.size
-    if not (w and h):
-        raise errors.InvalidInput(f"Image '{img.name}' is empty.")
-    buf = np.empty(w * h * 4, dtype=np.float32)
-    img.pixels.foreach_get(buf)
-    px = np.clip(buf.reshape(h, w, 4)[::-1], 0.0, 1.0)
-    if img.is_float and img.colorspace_settings.name not in DATA_SPACES:
-        rgb = px[..., :3]
-        px[..., :3] = np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
-    im = Image.fromarray((px * 255.0 + 0.5).astype(np.uint8), "RGBA")
-    if max(w, h) > max_side:
-        scale = max_side / max(w, h)
-        im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    im.save(out, "PNG", compress_level=1)     # fast: the worker re-encodes for upload anyway
-    return out.getvalue()
 
 
 def active_texture(context) -> tuple[bpy.types.Image, bpy.types.Material | None, str]:

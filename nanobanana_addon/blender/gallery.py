@@ -13,7 +13,7 @@ import bpy.utils.previews
 from bpy.props import EnumProperty, StringProperty
 
 from ..core import errors, models
-from . import apply, intents, live_models, preferences, runtime
+from . import apply, history_rows, intents, live_models, preferences, runtime
 from .targets import ImageOnly
 
 if TYPE_CHECKING:
@@ -61,29 +61,9 @@ def draw(layout, context) -> None:
     if not found:
         layout.label(text="No saved results yet" if not s.gallery_search else "Nothing matches")
     for entry in found[:PAGE]:
-        box = layout.box()
-        top = box.row()
-        icon = icon_for(entry)
-        if icon:
-            top.template_icon(icon_value=icon, scale=4.0)
-        col = top.column(align=True)
-        col.label(text=entry.prompt[:60] or "(no prompt)")
-        cost = entry.meta.get("cost_usd")
-        col.label(text=f"{models.label_of(str(entry.meta.get('model', '')))} · "
-                       f"{entry.meta.get('created', '')}" + (f" · ${cost:.3f}" if cost else ""))
-        ops = col.row(align=True)
-        for mode, icon_name, text in (("LOAD", "IMAGE_DATA", "Load"), ("MATERIAL", "MATERIAL", "Apply"),
-                                      ("EDIT", "IMAGE", "Edit")):
-            op = ops.operator("nanobanana.history_use", text=text, icon=icon_name)
-            op.entry_id, op.mode = entry.id, mode
-        op = ops.operator("nanobanana.history_continue", text="", icon="LOOP_FORWARDS")
-        op.entry_id = entry.id
-        op = ops.operator("nanobanana.history_recall", text="", icon="RECOVER_LAST")
-        op.entry_id = entry.id
-        op = ops.operator("nanobanana.history_delete", text="", icon="TRASH")
-        op.entry_id = entry.id
+        history_rows.draw_entry(layout, context, entry, icon_for(entry))
     if len(found) > PAGE:
-        layout.label(text=f"{len(found) - PAGE} older results: refine the search")
+        layout.label(text=f"{len(found) - PAGE} more: search", icon="VIEWZOOM")
     cap = preferences.get(context).history_cap_mb
     used = _cache["bytes"] / 1e6      # measured with the cached listing, not per redraw
     if used > cap:
@@ -110,7 +90,7 @@ def image_for(entry: Entry) -> bpy.types.Image:
         if img.get(apply.ENTRY_KEY) == entry.id:  # type: ignore[func-returns-value]
             return img
     data = entry.image_path.read_bytes()  # type: ignore[union-attr]
-    return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id)
+    return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id, decode_check=True)
 
 
 class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
@@ -122,6 +102,12 @@ class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
                               ("MATERIAL", "Apply", "New material on the selected objects"),
                               ("EDIT", "Edit", "Show in the Image Editor to edit it further")],
                        default="LOAD")
+
+    @classmethod
+    def description(cls, context, properties):
+        return {"LOAD": "Load this result as an image in the file",
+                "MATERIAL": "Apply this result as a new material to the selected objects",
+                "EDIT": "Show this result in the Image Editor to edit it further"}.get(properties.mode, "")
 
     def execute(self, context):
         entry = self.entry(context, needs_image=True)

@@ -18,6 +18,7 @@ from ..core.request import JobKind
 from . import live_models, properties
 
 if TYPE_CHECKING:
+    from ..core.masked_edit import MaskSpec
     from ..core.request import GenerationRequest, InputImage, Turn
 
 
@@ -27,8 +28,7 @@ def _references(settings) -> list[InputImage]:
     refs: list[InputImage] = []
     for item in settings.references:
         if item.image is not None:
-            data, mime = capture.image_bytes(item.image)
-            refs.append(InputImage(data, mime, "reference", item.image.name))
+            refs.append(capture.image_input(item.image, "reference"))
         elif item.filepath:
             path = bpy.path.abspath(item.filepath)
             try:
@@ -71,12 +71,29 @@ def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tu
         w, h = size_hint
         ratio = images.nearest_aspect_ratio(w, h, info.aspect_ratios) if w and h else None
     fitted = models.fit(model, ratio, settings.image_size or None, 0, settings.speed)
+    seamless = settings.seamless and kind not in (JobKind.EDIT_RENDER, JobKind.TEXTURE)
     return GenerationRequest(
         model=model, prompt=prompt, images=[*inputs, *refs], aspect_ratio=fitted.aspect_ratio,
         image_size=fitted.image_size if info.image_sizes else None,
         variations=1 if history else variations or settings.variations, history=list(history or ()),
-        kind=kind, seamless=settings.seamless and kind not in (JobKind.EDIT_RENDER, JobKind.TEXTURE),
-        thinking_level=fitted.thinking)
+        kind=kind, seamless=seamless, seamless_fix=settings.seamless_fix if seamless else "",
+        thinking_level=fitted.thinking, mask=_mask(settings, kind, inputs))
+
+
+def _mask(settings, kind: JobKind, inputs) -> MaskSpec | None:
+    """The artist's mask for an edit (a copy of its pixels), or None."""
+    if not settings.use_mask or kind not in (JobKind.EDIT_TEXTURE, JobKind.EDIT_RENDER) or not inputs:
+        return None
+    img = settings.mask_image
+    if img is None or not (img.size[0] and img.size[1]):
+        raise errors.mask_missing()
+    import numpy as np
+
+    from ..core.masked_edit import MaskSpec
+    w, h = img.size
+    buf = np.empty(w * h * 4, dtype=np.float32)
+    img.pixels.foreach_get(buf)
+    return MaskSpec(buf.reshape(h, w, 4), settings.mask_feather)
 
 
 def recall_into_settings(settings, model: str, prompt: str, saved: dict) -> errors.ModelNotFound | None:

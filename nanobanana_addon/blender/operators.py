@@ -19,7 +19,7 @@ from ..core import errors, images, models
 from ..core.jobs import JobState
 from ..core.keys import resolve_api_key
 from ..core.request import JobKind
-from . import intents, live_models, preferences, properties, pump, runtime, targets
+from . import apply, intents, live_models, preferences, properties, pump, runtime, targets
 
 if TYPE_CHECKING:
     from ..core.request import GenerationRequest
@@ -86,7 +86,7 @@ class _Submit:
             level, text = pump.wait_and_apply(job)
             self.report({level}, text)
             return {"CANCELLED"} if level == "ERROR" or job.state != JobState.DONE else {"FINISHED"}
-        runtime.set_status(errors.sent_to(models.label_of(request.model)), "INFO")
+        runtime.set_status(errors.sent_to(models.label_of(request.model)), "WORKING")
         self.report({"INFO"}, f"Nano Banana: {errors.sent_to(models.label_of(request.model))}")
         return {"FINISHED"}
 
@@ -102,9 +102,9 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
         s = _settings(context)
         r = context.scene.render
         request = intents.request_from_settings(s, cls.kind, size_hint=(r.resolution_x, r.resolution_y))
-        selected = tuple(o.name for o in getattr(context, "selected_objects", None) or ())
+        selected = list(getattr(context, "selected_objects", None) or ())
         if s.result_target == "MATERIAL" and selected:
-            return request, targets.NewMaterial(selected)
+            return request, targets.NewMaterial.for_objects(selected, request.seamless, s.tile_size)
         return request, targets.ImageOnly()
 
 
@@ -137,18 +137,39 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
     kind = JobKind.EDIT_TEXTURE
 
     @classmethod
+    def poll(cls, context):
+        if not bpy.app.background:
+            from . import capture
+            try:
+                capture.active_texture(context)
+            except errors.NanoBananaError as exc:
+                cls.poll_message_set(str(exc))
+                return False
+        return super().poll(context)
+
+    @classmethod
     def build(cls, context):
-        from ..core.request import InputImage
         from . import capture
         s = _settings(context)
         intents.check_model(properties.model_id(s))
         img, mat, node = capture.active_texture(context)
-        data, mime = capture.image_bytes(img)
-        request = intents.request_from_settings(s, cls.kind, [InputImage(data, mime, "edit", img.name)],
+        request = intents.request_from_settings(s, cls.kind, [capture.image_input(img, "edit")],
                                                 tuple(img.size))
+        # Results are sRGB PNGs: tagged sRGB, unless the original holds data (Non-Color).
+        space = img.colorspace_settings.name if capture.is_data(img) else "sRGB"
         if mat is None:
-            return request, targets.ImageOnly(img.colorspace_settings.name)
-        return request, targets.ReplaceNode(mat.name, node, img.colorspace_settings.name)
+            return request, targets.ImageOnly(space)
+        return request, targets.ReplaceNode(apply.stable_ref(mat), node, space)
+
+
+class NANOBANANA_OT_dismiss_status(bpy.types.Operator):
+    """Hide this message"""
+    bl_idname = "nanobanana.dismiss_status"
+    bl_label = "Dismiss"
+
+    def execute(self, context):
+        runtime.set_status("")
+        return {"FINISHED"}
 
 
 class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
@@ -244,7 +265,7 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
         changes = properties.set_model(s, new)
         if runtime.STATE.last_model == old:      # Refine continues on the new model too
             runtime.STATE.last_model = new
-        if not changes:
+        if not live_models.announce(new) and not changes:
             runtime.set_status(f"Switched to {models.label_of(new)}.", "INFO")
         return {"FINISHED"}
 
@@ -290,7 +311,7 @@ class NANOBANANA_OT_reference_remove(bpy.types.Operator):
 
 
 CLASSES = (NANOBANANA_OT_generate, NANOBANANA_OT_edit_render, NANOBANANA_OT_edit_texture,
-           NANOBANANA_OT_refine, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
+           NANOBANANA_OT_refine, NANOBANANA_OT_dismiss_status, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
            NANOBANANA_OT_open_preferences, NANOBANANA_OT_enable_online_access,
            NANOBANANA_OT_switch_model, NANOBANANA_OT_refresh_models, NANOBANANA_OT_reference_add,
            NANOBANANA_OT_reference_remove)

@@ -3,9 +3,10 @@ API key, endpoint, timeout, history folder and size cap, optional Vertex AI proj
 from __future__ import annotations
 
 import bpy
-from bpy.props import EnumProperty, FloatProperty, IntProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
 ADDON_ID = __package__.rpartition(".")[0]   # bl_ext.<repo>.nanobanana
+KEY_PAGE = "https://aistudio.google.com/apikey"
 
 
 class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
@@ -20,7 +21,7 @@ class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
         description="Custom API endpoint (proxy). Empty: GOOGLE_GEMINI_BASE_URL or Google's")
     timeout_s: FloatProperty(  # type: ignore[valid-type]
         name="Timeout (s)", default=180.0, min=10.0, max=900.0,
-        description="Longest wait for one answer from Gemini")
+        description="Longest wait for one request to Gemini, retries included")
     history_location: EnumProperty(  # type: ignore[valid-type]
         name="Save results",
         items=[("USER", "Add-on folder", "Keep every result in the add-on's user folder"),
@@ -38,26 +39,44 @@ class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
     vertex_location: StringProperty(  # type: ignore[valid-type]
         name="Vertex AI location", default="global")
 
+    show_advanced: BoolProperty(name="Advanced", default=False)  # type: ignore[valid-type]
+
     def draw(self, context):
+        from . import key_check
         layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
+        if not bpy.app.online_access:
+            box = layout.box()
+            box.label(text="Online access is disabled: Nano Banana cannot reach Gemini.", icon="ERROR")
+            box.operator("nanobanana.enable_online_access", icon="URL")
         col = layout.column()
         col.prop(self, "api_key")
+        row = col.row(align=True)
+        row.operator("wm.url_open", text="Get a Free Key", icon="URL").url = KEY_PAGE
+        row.operator("nanobanana.test_key", icon="CHECKMARK")
+        text, level = key_check.answer()
+        if text:
+            col.label(text=text, icon={"ERROR": "CANCEL", "WORKING": "SORTTIME"}.get(level, "CHECKMARK"))
         if not self.api_key:
-            col.label(text="Empty: the GEMINI_API_KEY or GOOGLE_API_KEY environment variable "
-                           "is used.", icon="INFO")
-        col.prop(self, "base_url")
-        col.prop(self, "timeout_s")
+            col.label(text="Empty: GEMINI_API_KEY or GOOGLE_API_KEY from the environment is used.",
+                      icon="INFO")
         col.separator()
         col.prop(self, "history_location")
         col.prop(self, "history_cap_mb")
         col.separator()
-        box = col.box()
-        box.label(text="Studios: Vertex AI (optional)")
-        box.prop(self, "vertex_project")
-        box.prop(self, "vertex_location")
-        if not bpy.app.online_access:
-            col.label(text="Online access is disabled: Preferences > System > Network.",
-                      icon="ERROR")
+        row = layout.row()
+        row.use_property_split = False
+        row.prop(self, "show_advanced", icon="TRIA_DOWN" if self.show_advanced else "TRIA_RIGHT",
+                 emboss=False)
+        col = layout.column()
+        if self.show_advanced:
+            box = col.box()
+            box.prop(self, "timeout_s")
+            box.prop(self, "base_url")
+            box.label(text="Studios: use Vertex AI (Google Cloud) instead of an API key")
+            box.prop(self, "vertex_project")
+            box.prop(self, "vertex_location")
 
 
 def get(context=None) -> NANOBANANA_AP_preferences:

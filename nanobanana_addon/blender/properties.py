@@ -18,7 +18,7 @@ from bpy.props import (
     StringProperty,
 )
 
-from ..core import errors, models
+from ..core import errors, models, presets
 
 ALL_RATIOS = ("AUTO",) + models.WIDE_RATIOS
 CUSTOM, CUSTOM_NUMBER = "CUSTOM", 99
@@ -134,6 +134,44 @@ def set_model(settings, new_model: str) -> tuple[str, ...]:
     return _fit_to_model(settings, target, old_ratio, old_size)
 
 
+# ---------------------------------------------------------------- materials (issue 12)
+NO_PRESET = "NONE"
+PRESET_ITEMS = [(NO_PRESET, "No preset", "The prompt as typed", 0)] + [
+    (p.id, p.label, f"{p.subject}; a tile covers {p.scale}", i + 1) for i, p in enumerate(presets.PRESETS)]
+
+
+def _write_prompt(settings, text: str) -> None:
+    """Into the field the artist sees: the Text datablock when one is used, else the prompt."""
+    if settings.prompt_text is not None:
+        settings.prompt_text.clear()
+        settings.prompt_text.write(text)
+    else:
+        settings.prompt = text
+
+
+def _preset_changed(self, context) -> None:
+    """Fill the preset's scaffolding into the prompt, visibly (the artist's words first);
+    without the seamless sentence when the Seamless toggle adds its own wording."""
+    words = presets.artist_words(prompt_of(self))
+    if self.material_preset == NO_PRESET:
+        text = words
+    else:
+        text = presets.build_prompt(self.material_preset, words, seamless=not self.seamless)
+    _write_prompt(self, text)
+
+
+def _seamless_changed(self, context) -> None:
+    current = prompt_of(self)
+    text = presets.with_seamless_sentence(current, not self.seamless)
+    if text != current:
+        _write_prompt(self, text)
+
+
+def _tile_size_changed(self, context) -> None:
+    from . import materials
+    materials.update_tile_size(self.tile_size)
+
+
 class NanoBananaReference(bpy.types.PropertyGroup):
     image: PointerProperty(type=bpy.types.Image, name="Image")  # type: ignore[valid-type]
     filepath: StringProperty(name="File", subtype="FILE_PATH")  # type: ignore[valid-type]
@@ -166,8 +204,30 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
         name="Variations", default=1, min=1, max=8,
         description="Independent images requested in parallel (each is billed)")
     seamless: BoolProperty(  # type: ignore[valid-type]
-        name="Seamless Texture", default=False,
-        description="Ask for a tileable texture: wrapping edges, flat even light, no perspective")
+        name="Seamless Texture", default=False, update=_seamless_changed,
+        description="A tileable texture: asked for, then checked and fixed until the edges wrap")
+    seamless_fix: EnumProperty(  # type: ignore[valid-type]
+        name="Fix Seams",
+        items=[("LOCAL", "Blend locally (free)", "If the result does not tile, cross-blend its edges "
+                "offline: free, the centre keeps the model's pixels", 0),
+               ("MODEL", "Repair with the model (priced)", "If the result does not tile, send its seam "
+                "cross back for repair: one more billed request per image, then a local blend "
+                "if it still does not tile", 1)],
+        default="LOCAL", description="What makes a Seamless result tile when the model's answer does not")
+    tile_size: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Tile Size", default=1.0, min=0.01, soft_max=10.0, subtype="DISTANCE", unit="LENGTH",
+        update=_tile_size_changed,
+        description="Real-world width one tile of a seamless texture covers (updates the Mapping "
+                    "node of every material Nano Banana made)")
+    material_preset: EnumProperty(  # type: ignore[valid-type]
+        name="Material Preset", items=PRESET_ITEMS, default=NO_PRESET, update=_preset_changed,
+        description="Fill prompt wording for a PBR-ready albedo of this material into the prompt")
+    pbr_ao: BoolProperty(  # type: ignore[valid-type]
+        name="Ambient Occlusion", default=False,
+        description="Also make a cavity AO map (added as an unconnected image node)")
+    pbr_strength: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Normal Strength", default=1.0, min=0.0, soft_max=4.0,
+        description="Relief of the derived normal map (1: about 1 cm over a 1 m tile)")
     result_target: EnumProperty(  # type: ignore[valid-type]
         name="Result",
         items=[("MATERIAL", "Material on selection", "New material with the image, assigned "
@@ -179,6 +239,15 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
         items=[("VIEWPORT", "Viewport", "What the 3D viewport shows (overlays off)"),
                ("CAMERA", "Camera render", "A fast Workbench render of the active camera")],
         default="VIEWPORT")
+    use_mask: BoolProperty(  # type: ignore[valid-type]
+        name="Mask", default=False,
+        description="Edit only where the mask is white; every other pixel stays exactly as it is")
+    mask_image: PointerProperty(  # type: ignore[valid-type]
+        type=bpy.types.Image, name="Mask Image",
+        description="White = change, black = keep (paint it in the Image Editor)")
+    mask_feather: bpy.props.FloatProperty(  # type: ignore[valid-type]
+        name="Feather (0: auto)", default=0.0, min=0.0, max=256.0, subtype="PIXEL",
+        description="Soft edge of the mask in pixels (0: automatic, about 0.5 % of the size)")
     references: CollectionProperty(type=NanoBananaReference)  # type: ignore[valid-type]
     reference_index: IntProperty()  # type: ignore[valid-type]
     show_advanced: BoolProperty(name="More", default=False)  # type: ignore[valid-type]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:   # the worker-side modules load on the first job, not at star
 from . import apply, gallery, live_models, preferences, runtime
 from .targets import ImageOnly, Target
 
-INTERVAL_BUSY = 0.2
+INTERVAL_BUSY = 0.03    # while jobs run: a result shows within ~30 ms of its answer
 INTERVAL_IDLE = 1.0
 
 
@@ -38,7 +38,7 @@ def client_config(context) -> ClientConfig:
 
 def submit(context, request: GenerationRequest, target: Target) -> Job:
     """Start a job for a settled request; `target` places its result when it is done."""
-    job = Job(label=request.prompt[:48], model=request.model, kind=request.kind,
+    job = Job(label=errors.redact(request.prompt)[:48], model=request.model, kind=request.kind,
               expected_s=models.lookup(request.model).expected_seconds(request.image_size),
               target=target,
               payload={"file_token": runtime.STATE.file_token, "scene": context.scene.name})
@@ -62,58 +62,100 @@ def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
     return verdicts.get(job.id, ("ERROR", errors.no_result()))
 
 
+class _Landing:
+    """A finished job whose images are being packed, one per timer tick in the UI, so
+    eight 4K variations never land in one long stall. Main thread only."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self.outcome: Outcome = job.result
+        self.pending = [i for r in self.outcome.results for i in r.images]
+        self.created: list[bpy.types.Image] = []
+
+    def step(self) -> bool:
+        """Pack the next image (no decode: the worker checked it). True when all are packed."""
+        k = len(self.created)
+        entry = self.outcome.entries[k] if k < len(self.outcome.entries) else None
+        self.created.append(apply.packed_image(apply.name_from_prompt(self.outcome.request.prompt),
+                                               self.pending[k].data, entry.id if entry else "",
+                                               self.job.target.colorspace))
+        return len(self.created) == len(self.pending)
+
+    def discard(self) -> None:
+        for img in self.created:
+            bpy.data.images.remove(img)
+        self.created = []
+
+
 def apply_job(job: Job) -> tuple[str, str]:
-    """Apply one finished job. Returns (level, message) and sets the panel status.
-    Never raises: an exception here would also stop the timer that applies results."""
+    """Apply one finished job at once (background mode, cancel). Returns (level, message)
+    and sets the panel status. Never raises."""
+    landing = _begin(job)
+    while isinstance(landing, _Landing):
+        landing = _advance(landing)
+    return landing
+
+
+def _begin(job: Job) -> _Landing | tuple[str, str]:
+    """A landing for a successful job; the final (level, message) for anything else."""
+    if job.state == JobState.DONE and job.payload["file_token"] == runtime.STATE.file_token:
+        return _Landing(job)
+    if job.state == JobState.CANCELLED:
+        verdict = ("INFO", str(errors.cancelled()))
+    elif job.state == JobState.FAILED:
+        verdict = ("ERROR", str(job.error))
+    else:
+        verdict = ("WARNING", errors.file_closed(models.label_of(job.model)))
+    return _finish(job, *verdict)
+
+
+def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
+    """Pack one more image; place them all once packed. Never raises: an exception here
+    would also stop the timer that lands results."""
+    job = landing.job
     try:
-        level, text = _apply(job)
-    except Exception as exc:  # noqa: BLE001 - shown to the artist, traceback to the console
+        if not landing.step():
+            return landing
+        note = job.target.place(landing.created)
+    except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
+        landing.discard()
+        if not isinstance(exc, errors.NanoBananaError):
+            traceback.print_exc()
+        return _finish(job, "ERROR", errors.apply_failed(exc))
+    try:
+        level, text = _landed(job, landing)
+        if note:
+            level, text = "WARNING", f"{text} {note}."
+        return _finish(job, level, text)
+    except Exception as exc:  # noqa: BLE001 - the images are placed; say what failed after
         traceback.print_exc()
-        level, text = "ERROR", errors.apply_failed(exc)
+        return _finish(job, "ERROR", errors.apply_failed(exc))
+
+
+def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
+    outcome = landing.outcome
+    first = outcome.results[0]
+    if first.turns:         # local results (PBR maps) have no conversation: Refine keeps the last one
+        runtime.STATE.last_turns = list(first.turns)
+        runtime.STATE.last_model = first.model
+        runtime.STATE.last_target = job.target
+    cost = sum(r.cost_usd or 0.0 for r in outcome.results)
+    runtime.STATE.session_cost_usd += cost
+    scene = bpy.data.scenes.get(job.payload["scene"])
+    if scene is not None:
+        scene.nanobanana.file_cost_usd += cost
+    _undo_step(f"Nano Banana {JobKind(job.kind).words}")
+    text = errors.result_summary(len(landing.created), models.label_of(job.model), job.elapsed, cost,
+                                 outcome.failures, outcome.warnings, first.text, outcome.notes)
+    return ("WARNING" if outcome.failures or outcome.warnings else "INFO"), text
+
+
+def _finish(job: Job, level: str, text: str) -> tuple[str, str]:
     gallery.invalidate()
     fix = job.error.fix if job.error is not None else None
     suggested = job.error.suggested_model if job.error is not None else None
     runtime.set_status(text, level, fix, suggested)
     return level, text
-
-
-def _apply(job: Job) -> tuple[str, str]:
-    label = models.label_of(job.model)
-    if job.state == JobState.CANCELLED:
-        return "INFO", str(errors.cancelled())
-    if job.state == JobState.FAILED:
-        return "ERROR", str(job.error)
-    outcome: Outcome = job.result
-    if job.payload["file_token"] != runtime.STATE.file_token:
-        return "WARNING", errors.file_closed(label)
-    scene = bpy.data.scenes.get(job.payload["scene"])
-    target: Target = job.target
-    created: list[bpy.types.Image] = []
-    try:
-        for k, image in enumerate(i for r in outcome.results for i in r.images):
-            entry = outcome.entries[k] if k < len(outcome.entries) else None
-            name = apply.name_from_prompt(outcome.request.prompt)
-            created.append(apply.packed_image(name, image.data, entry.id if entry else "",
-                                              target.colorspace))
-        target.place(created)
-    except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
-        for img in created:
-            bpy.data.images.remove(img)
-        if not isinstance(exc, errors.NanoBananaError):
-            traceback.print_exc()
-        return "ERROR", errors.apply_failed(exc)
-    first = outcome.results[0]
-    runtime.STATE.last_turns = list(first.turns)
-    runtime.STATE.last_model = first.model
-    runtime.STATE.last_target = target
-    cost = sum(r.cost_usd or 0.0 for r in outcome.results)
-    runtime.STATE.session_cost_usd += cost
-    if scene is not None:
-        scene.nanobanana.file_cost_usd += cost
-    _undo_step(f"Nano Banana {JobKind(job.kind).words}")
-    text = errors.result_summary(len(created), label, job.elapsed, cost, outcome.failures,
-                                 outcome.warnings, first.text)
-    return ("WARNING" if outcome.failures or outcome.warnings else "INFO"), text
 
 
 def _undo_step(message: str) -> None:
@@ -130,15 +172,31 @@ def _undo_step(message: str) -> None:
 
 
 # ---------------------------------------------------------------- timer + file token
+_landings: list[_Landing] = []
+
+
 def _tick() -> float:
+    """Drain finished jobs and land at most one image per tick; come back at once while
+    images are waiting, soon while jobs run, rarely when idle."""
     jobs = runtime.STATE.jobs
-    finished = jobs.drain()
-    for job in finished:
-        apply_job(job)
-    menu_changed = live_models.poll()
+    changed = False
+    for job in jobs.drain():
+        landing = _begin(job)
+        if isinstance(landing, _Landing):
+            _landings.append(landing)
+        changed = True
+    if _landings:
+        landing = _advance(_landings[0])
+        if not isinstance(landing, _Landing):
+            _landings.pop(0)
+        changed = True
+    if live_models.poll():
+        changed = True
     live_models.refresh()        # at most once a day, only online with a key
-    if finished or jobs.running() or menu_changed:
+    if changed or jobs.running():
         _redraw()
+    if _landings:
+        return 0.0
     return INTERVAL_BUSY if jobs.running() else INTERVAL_IDLE
 
 
@@ -150,13 +208,17 @@ def _redraw() -> None:
                 area.tag_redraw()
 
 
-def ensure_timer() -> None:
-    if not bpy.app.timers.is_registered(_tick):
-        bpy.app.timers.register(_tick, first_interval=INTERVAL_BUSY, persistent=True)
+def ensure_timer(first_interval: float = INTERVAL_BUSY) -> None:
+    """Start the timer, or re-arm it to fire after `first_interval` (a submit must not wait
+    for the idle interval)."""
+    if bpy.app.timers.is_registered(_tick):
+        bpy.app.timers.unregister(_tick)
+    bpy.app.timers.register(_tick, first_interval=first_interval, persistent=True)
 
 
 @persistent
 def _on_load_post(*_args) -> None:
+    _landings.clear()           # their images went with the old file; results are in history
     runtime.STATE.file_token += 1
     runtime.STATE.last_turns = []
     runtime.STATE.last_target = ImageOnly()
@@ -170,7 +232,14 @@ def register() -> None:
 def unregister() -> None:
     if bpy.app.timers.is_registered(_tick):
         bpy.app.timers.unregister(_tick)
+    for landing in _landings:
+        landing.discard()
+    _landings.clear()
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
     runtime.STATE.jobs.cancel()
     live_models.unregister()
+    import sys
+    pipeline = sys.modules.get(__package__.rpartition(".")[0] + ".core.pipeline")
+    if pipeline is not None:            # loaded on the first job only
+        pipeline.close_clients()

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import bpy
 
-from . import gallery, operators, panels, preferences, properties, pump, texturing
+from . import (
+    gallery,
+    header_progress,
+    key_check,
+    mask_ops,
+    material_ops,
+    operators,
+    panels,
+    preferences,
+    properties,
+    pump,
+    texturing,
+)
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *texturing.CLASSES,
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
+           *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES)
 
 
@@ -16,9 +29,11 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
+    header_progress.register()
 
 
 def unregister() -> None:
+    header_progress.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()

@@ -37,7 +37,9 @@ STATE = Runtime()
 
 def set_status(text: str, level: str = "INFO", fix: str | None = None,
                suggested_model: str | None = None) -> None:
-    STATE.status = Status(text, level, fix, suggested_model)
+    """The panel's status line; any API key in the text is hidden (errors.redact)."""
+    from ..core.errors import redact
+    STATE.status = Status(redact(text), level, fix, suggested_model)
 
 
 def user_folder() -> Path:

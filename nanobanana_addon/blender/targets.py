@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import bpy
 
+from ..core import errors
 from . import apply
 
 if TYPE_CHECKING:
@@ -32,8 +33,10 @@ class Target:
         """The colour space the result image should be tagged with (None: Blender's)."""
         return None
 
-    def place(self, images: list[bpy.types.Image]) -> None:
+    def place(self, images: list[bpy.types.Image]) -> str | None:
+        """Wire the packed images into Blender; return a note for the status, or None."""
         apply.show_in_image_editors(images[0])
+        return None
 
     def for_refine(self) -> Target:
         """Where a refinement of this result goes: by default, an image of its own."""
@@ -63,21 +66,38 @@ class ImageOnly(Target):
 
 @dataclass(frozen=True)
 class NewMaterial(Target):
-    """A new material with the first image as Base Color, on the named objects."""
-    objects: tuple[str, ...] = ()
+    """A new material with the first image as Base Color, on the objects selected when
+    the job started (found again by a reference stored on them: renames do not matter). A
+    seamless texture, or any object without UVs, gets Object coordinates -> Mapping
+    (1 / tile size) -> box projection (materials.add_object_mapping) instead of UVs."""
+    objects: tuple[str, ...] = ()     # apply.stable_ref() of each object
+    seamless: bool = False
+    tile_size: float = 1.0            # metres one tile covers (scene.nanobanana.tile_size)
 
-    def place(self, images: list[bpy.types.Image]) -> None:
+    @classmethod
+    def for_objects(cls, objects, seamless: bool = False, tile_size: float = 1.0) -> NewMaterial:
+        return cls(tuple(apply.stable_ref(o) for o in objects), seamless, tile_size)
+
+    def place(self, images: list[bpy.types.Image]) -> str | None:
+        from . import materials
         img = images[0]
+        found = [o for o in (apply.resolve(bpy.data.objects, ref) for ref in self.objects) if o]
         mat = apply.new_material(img.name, img)
-        apply.assign_material(mat, [o for o in map(bpy.data.objects.get, self.objects) if o])
+        if self.seamless or not all(materials.has_uvs(o) for o in found):
+            tex = next(n for n in mat.node_tree.nodes if n.type == "TEX_IMAGE" and n.image == img)
+            materials.add_object_mapping(mat, tex, self.tile_size)
+        apply.assign_material(mat, found)
         super().place(images)
+        if self.objects and not found:
+            return errors.targets_gone(mat.name)
+        return None
 
 
 @dataclass(frozen=True)
 class ReplaceNode(Target):
     """The image goes on the same Image Texture node; the original is kept for revert.
     Refining continues on that node."""
-    material: str
+    material: str                     # apply.stable_ref() of the material
     node: str
     original_colorspace: str = ""
 
@@ -85,11 +105,43 @@ class ReplaceNode(Target):
     def colorspace(self) -> str | None:
         return self.original_colorspace or None
 
-    def place(self, images: list[bpy.types.Image]) -> None:
-        mat = bpy.data.materials.get(self.material)
-        if mat is not None and mat.node_tree and self.node in mat.node_tree.nodes:
-            apply.put_on_node(mat, self.node, images[0])
+    def place(self, images: list[bpy.types.Image]) -> str | None:
+        mat = apply.resolve(bpy.data.materials, self.material)
         super().place(images)
+        if mat is None or not mat.node_tree or self.node not in mat.node_tree.nodes:
+            return errors.node_gone(images[0].name)
+        apply.put_on_node(mat, self.node, images[0])
+        return None
 
     def for_refine(self) -> Target:
         return self
+
+
+@dataclass(frozen=True)
+class PbrSet(Target):
+    """Height, normal, roughness (and AO) maps of a texture, in that order (core/material_maps.py),
+    packed as Non-Color images and wired into the material of the texture's node
+    (materials.wire_pbr). From an Image Editor (no material) they are only created."""
+    material: str = ""
+    node: str = ""
+    source: str = ""                # the texture's name: the maps are named after it
+
+    @property
+    def colorspace(self) -> str | None:
+        return "Non-Color"
+
+    def place(self, images: list[bpy.types.Image]) -> None:
+        from ..core.material_maps import MAP_ORDER
+        from . import materials
+        maps = dict(zip(MAP_ORDER, images, strict=False))
+        mat = bpy.data.materials.get(self.material)
+        if mat is None or mat.node_tree is None or self.node not in mat.node_tree.nodes:
+            mat = None
+        if mat is not None:
+            materials.remove_previous_set(mat)      # first, so the new maps get the plain names
+        for kind, img in maps.items():
+            img.name = f"{self.source} {kind}"
+        if mat is not None:
+            materials.wire_pbr(mat, self.node, maps)
+        else:       # from the Image Editor: show the set there (a material's editor keeps its image)
+            apply.show_in_image_editors(maps.get("normal", images[0]))

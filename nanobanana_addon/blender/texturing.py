@@ -27,7 +27,7 @@ from mathutils import Matrix, Vector
 
 from ..core import errors, images, models
 from ..core.request import JobKind
-from . import apply, intents, operators, properties, runtime
+from . import apply, intents, operators, properties, runtime, ui_text
 from .targets import ImageOnly, Target
 
 if TYPE_CHECKING:
@@ -412,6 +412,7 @@ class ProjectAndBake(Target):
         self.out["bake_cpu_seconds"] = time.thread_time() - cpu
         merged = Outcome(done[0][1].request)
         for _k, o in done:
+            merged.notes += [n for n in o.notes if n not in merged.notes]
             merged.results += o.results
             merged.entries += o.entries
             merged.failures += o.failures
@@ -420,7 +421,7 @@ class ProjectAndBake(Target):
         return merged
 
     # -- main thread
-    def place(self, images: list[bpy.types.Image]) -> None:
+    def place(self, images: list[bpy.types.Image]) -> str | None:
         started = time.perf_counter()
         bakes = self.out.get("bakes")
         if not bakes:
@@ -436,7 +437,7 @@ class ProjectAndBake(Target):
             if obj is None or obj.type != "MESH" or name not in bakes:
                 continue                   # deleted while Gemini worked
             png, mask, cov, views = bakes[name]
-            tex = _pack_png(f"NB Texture {name}", png)
+            tex = apply.packed_image(f"NB Texture {name}", png)     # decoded when first drawn
             tex[BAKE_KEY] = name
             tex["nanobanana_coverage"] = cov
             _replace_mask(name, mask)
@@ -453,6 +454,7 @@ class ProjectAndBake(Target):
         LAST.timings = {"place_s": time.perf_counter() - started,
                         "bake_s": float(self.out.get("bake_seconds", 0.0))}
         self.out.pop("bakes", None)       # the target lives on as "last target": free the PNGs
+        return None
 
     def for_refine(self) -> Target:
         """Refining a single view re-projects the refined answer from the same view; a
@@ -468,21 +470,8 @@ def _replace_mask(name: str, mask_png: bytes) -> None:
     old = bpy.data.images.get(mask_name)
     if old is not None and old.get(BAKE_KEY) == name:  # type: ignore[func-returns-value]
         bpy.data.images.remove(old)
-    img = _pack_png(mask_name, mask_png, "Non-Color")
+    img = apply.packed_image(mask_name, mask_png, colorspace="Non-Color")
     img[BAKE_KEY] = name
-
-
-def _pack_png(name: str, data: bytes, colorspace: str | None = None) -> bpy.types.Image:
-    """A packed image of PNG bytes the worker made. Unlike apply.packed_image it does not
-    decode them to check them (they are ours): Blender decodes on first use, so landing a
-    2K or 4K bake does not stall the main thread for the decode."""
-    img = bpy.data.images.new(name, 8, 8)
-    img.pack(data=data, data_len=len(data))  # type: ignore[arg-type]  # stub says str
-    img.source = "FILE"
-    if colorspace:
-        img.colorspace_settings.name = colorspace
-    img.use_fake_user = True
-    return img
 
 
 def wire_material(obj: bpy.types.Object, img: bpy.types.Image, uv_map: str) -> bpy.types.Material:
@@ -719,20 +708,9 @@ def draw_panel(layout, context) -> None:
             layout.label(text=f"Texturing: {target.out['stage']}", icon="SORTTIME")
     if LAST.text:
         box = layout.box()
-        for i, line in enumerate(_wrap(LAST.text, 44)):
+        for i, line in enumerate(ui_text.wrap(LAST.text, ui_text.available(context))):
             box.label(text=line, icon="CHECKMARK" if i == 0 else "BLANK1")
     layout.operator("nanobanana.revert_texture_bake", icon="LOOP_BACK")
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    lines, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return lines + ([line] if line else [])
 
 
 CLASSES = (NANOBANANA_OT_texture_from_view, NANOBANANA_OT_texture_object,

@@ -99,18 +99,24 @@ def image_models(listed: list[tuple[str, str, tuple[str, ...]]]) -> list[LiveMod
     return sorted(found.values(), key=lambda m: (order.get(m.id, len(order)), m.id))
 
 
+def fetch(config) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(id, name, methods) of every model the key may use. Blocking: a worker thread.
+    Raises a NanoBananaError (a wrong key, offline, ...)."""
+    from .client import GeminiClient  # google-genai loads here, on the worker
+    client = GeminiClient(config)
+    try:
+        return client.list_models()
+    finally:
+        client.close()
+
+
 def refresh(config, path: Path, fp: str, now: float | None = None) -> LiveList:
     """Fetch the list (blocking: call on a worker thread), save and return it. On any
     failure the previous list is kept and the attempt time noted."""
-    from .client import GeminiClient  # google-genai loads here, on the worker
     now = time.time() if now is None else now
     previous = load(path, fp)
     try:
-        client = GeminiClient(config)
-        try:
-            listed = client.list_models()
-        finally:
-            client.close()
+        listed = fetch(config)
     except Exception:  # noqa: BLE001 - discovery is optional: the catalog is used instead
         previous.failed_at = now
         save(path, previous)

@@ -2,8 +2,13 @@
 
 One place, one voice: each message says what happened and what to do. `fix` names an
 action the UI can offer as a button (open preferences, enable online access, switch
-model). `classify()` turns google-genai / httpx exceptions into these kinds; it never
-lets an API key through (`redact`).
+model). `client.classify()` turns google-genai / httpx exceptions into these kinds.
+
+Secrets: `redact()` hides the configured key and anything shaped like a Google API key
+or access token. Every NanoBananaError redacts its message, detail and model text when
+it is made, the status sentences below redact what they quote, and history redacts its
+sidecars (`redact_all`). The Blender layer passes any other text it shows or logs
+through `redact()`. What is sent to Gemini is never redacted.
 """
 from __future__ import annotations
 
@@ -28,12 +33,12 @@ class NanoBananaError(Exception):
     def __init__(self, message: str, *, fix: str | None = None, detail: str = "",
                  retry_after: float | None = None, model_text: str = "",
                  suggested_model: str | None = None):
-        super().__init__(message)
+        super().__init__(redact(message))
         if fix is not None:
             self.fix = fix
-        self.detail = detail
+        self.detail = redact(detail)
         self.retry_after = retry_after
-        self.model_text = model_text
+        self.model_text = redact(model_text)
         self.suggested_model = suggested_model
 
     @property
@@ -130,7 +135,8 @@ def offline() -> OnlineAccessDisabled:
 
 
 def cancelled() -> Cancelled:
-    return Cancelled("Cancelled. Nothing was changed.")
+    # A request already sent may still be answered (and billed): the answer is kept.
+    return Cancelled("Cancelled: if Gemini still answers, the image will be in History.")
 
 
 def model_gone(model: str, detail: str = "", listed: bool = True) -> ModelNotFound:
@@ -170,6 +176,33 @@ def reference_unreadable(path: str, why: str) -> InvalidInput:
     return InvalidInput(f"Reference image {path} cannot be read ({why}).")
 
 
+def _image_called(name: str) -> str:
+    return f"The image {name}" if name else "The input image"
+
+
+def image_too_large(name: str, width: int, height: int, max_pixels: int) -> InvalidInput:
+    """An input image past the pixel limit we read (Pillow's own guard stays for others)."""
+    side = int(max_pixels ** 0.5)
+    return InvalidInput(f"{_image_called(name)} is {width}×{height} pixels, more than Nano Banana "
+                        f"can read (at most {max_pixels / 1e6:.0f} megapixels, e.g. {side}×{side}). "
+                        "Scale it down and try again: Gemini works at 2048 px at most anyway.")
+
+
+def image_out_of_memory(name: str, width: int, height: int) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} ({width}×{height} pixels) needs more memory than is "
+                        "free to read. Close other programs or scale the image down, then try again.")
+
+
+def image_unreadable(name: str) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} could not be read: it is not an image, or not in a "
+                        "format Nano Banana knows. Save it as PNG or JPEG and try again.")
+
+
+def image_damaged(name: str, exc: BaseException) -> InvalidInput:
+    return InvalidInput(f"{_image_called(name)} is damaged or incomplete ({exc}). Open it in an "
+                        "image editor and save it again, then try again.")
+
+
 def prepare_failed(exc: BaseException) -> InvalidInput:
     return InvalidInput(f"Could not prepare the input ({type(exc).__name__}: {exc}). Nothing was sent.")
 
@@ -193,15 +226,17 @@ def sent_to(label: str) -> str:
 
 
 def result_summary(count: int, label: str, seconds: float, cost: float, failures: list,
-                   warnings: list[str], model_text: str) -> str:
+                   warnings: list[str], model_text: str, notes: list[str] | tuple = ()) -> str:
     parts = [f"{count} image{'s' if count != 1 else ''} from {label} in {seconds:.1f} s"
              + (f", ${cost:.3f}" if cost else "")]
+    parts += notes
     if failures:
         parts.append(f"{len(failures)} variation(s) failed: {failures[0]}")
     parts += warnings
+    text = ". ".join(p.rstrip(". ") for p in parts) + "."
     if model_text:
-        parts.append(f'Gemini: "{model_text[:200]}"')
-    return ". ".join(p.rstrip(". ") for p in parts) + "."
+        text += f' Gemini said: "{model_text[:200].strip()}"'
+    return redact(text)
 
 
 def file_closed(label: str) -> str:
@@ -212,8 +247,63 @@ def file_closed(label: str) -> str:
 def apply_failed(exc: BaseException) -> str:
     if isinstance(exc, NanoBananaError):
         return f"{str(exc).rstrip('.')}. The result is saved in the Nano Banana history."
-    return (f"Nano Banana could not apply a result ({type(exc).__name__}: {exc}). It is saved "
-            "in the Nano Banana history.")
+    return redact(f"Nano Banana could not apply a result ({type(exc).__name__}: {exc}). It is "
+                  "saved in the Nano Banana history.")
+
+
+def composite_failed(exc: BaseException) -> str:
+    return (f"The answer could not be put back through the mask ({type(exc).__name__}: {exc}); "
+            "the whole answer was kept instead")
+
+
+FIX_WORDS = {"LOCAL": "a local cross-blend", "MODEL": "a model seam repair",
+             "MODEL+LOCAL": "a model seam repair and a local cross-blend"}
+
+
+def tileability_note(before: float, after: float, mode: str, tiles: bool) -> str:
+    """How well a Seamless result wraps: its seam step against the median step between
+    neighbouring pixels inside the image (~1x: no visible seam)."""
+    if not mode:
+        return f"Tiles: seams {after:.1f}× the interior"
+    head = "Tiles" if tiles else "Seams still visible"
+    return f"{head}: seams {after:.1f}× the interior after {FIX_WORDS.get(mode, mode)} (were {before:.1f}×)"
+
+
+def seam_repair_failed(exc: BaseException) -> str:
+    return (f"The seam repair request failed ({exc}); the seams were blended locally instead, "
+            "at no cost")
+
+
+def seam_check_failed(exc: BaseException) -> str:
+    return (f"The seamless check could not run ({type(exc).__name__}: {exc}); the image is the "
+            "model's own and may not tile")
+
+
+def pbr_note(names: list[str], source: str, tiles: bool) -> str:
+    wrap = "tileable like the source" if tiles else "not tileable (the source does not tile)"
+    return f"PBR maps of '{source}': {', '.join(names)}, {wrap}, no cost"
+
+
+def mask_missing() -> InvalidInput:
+    return InvalidInput("Masked edit is on but there is no mask image. Press New Mask and paint "
+                        "the area to change, or turn Mask off.")
+
+
+def key_works(image_models: list[str]) -> str:
+    if not image_models:
+        return ("The key works, but it may not use any image model. Check the key's project in "
+                "Google AI Studio.")
+    return f"The key works. Image models it may use: {', '.join(image_models)}."
+
+
+def targets_gone(material: str) -> str:
+    return (f"The objects it was made for were deleted; the result is in the file as material "
+            f"'{material}' and in the Nano Banana history")
+
+
+def node_gone(image: str) -> str:
+    return (f"The texture node it was made for is gone; the result is in the file as image "
+            f"'{image}' and in the Nano Banana history")
 
 
 def no_result() -> str:
@@ -276,10 +366,35 @@ def _reason(payload: Any) -> str:
     return ""
 
 
-def redact(text: str, key: str | None) -> str:
+REDACTED = "[API key]"
+# A Google API key is "AIza" + 35 characters (glued text goes with it); an OAuth access
+# token (Vertex AI) starts "ya29.".
+_SECRET_SHAPES = re.compile(r"AIza[0-9A-Za-z_\-]{35,}|ya29\.[0-9A-Za-z_\-]{10,}")
+_URL_KEY = re.compile(r"([?&]key=)[^&\s]+")
+
+
+def redact(text: str, key: str | None = None) -> str:
+    """`text` with every key hidden: the configured `key` (any shape), anything shaped
+    like a Google API key or access token, and `key=` in URLs. For everything the add-on
+    writes or shows (history, status, reports, logs); never for what is sent to Gemini."""
+    if not text:
+        return text
     if key and len(key) >= 4:
-        text = text.replace(key, "[API key]")
-    return re.sub(r"([?&]key=)[^&\s]+", r"\1[API key]", text)
+        text = text.replace(key, REDACTED)
+    text = _SECRET_SHAPES.sub(REDACTED, text)
+    return _URL_KEY.sub(r"\1" + REDACTED, text)
+
+
+def redact_all(value: Any, key: str | None = None, skip: frozenset[str] = frozenset()) -> Any:
+    """A copy of a JSON-like value (dicts, lists, strings) with every string redacted,
+    except the values of dict keys in `skip` (binary data such as base64 signatures)."""
+    if isinstance(value, str):
+        return redact(value, key)
+    if isinstance(value, dict):
+        return {k: v if k in skip else redact_all(v, key, skip) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_all(v, key, skip) for v in value]
+    return value
 
 
 def from_http(code: int, status: str, message: str, payload: Any, model: str,
@@ -373,8 +488,9 @@ def malformed(what: str) -> MalformedResponse:
 
 
 def timeout(seconds: float, model: str) -> Timeout:
-    return Timeout(f"No answer from {models.label_of(model)} after {seconds:.0f} s. Try again, "
-                   "or raise the timeout in the add-on preferences.")
+    """The overall deadline (the Timeout preference) passed, however the answer came."""
+    return Timeout(f"Gemini did not answer within {seconds:.0f} s ({models.label_of(model)}). "
+                   "Try again, or raise the timeout in Preferences > Add-ons > Nano Banana.")
 
 
 def network(detail: str) -> NetworkError:

@@ -114,6 +114,9 @@ class History:
         if error is not None:
             meta.update({"error": {"kind": error.kind, "message": str(error)},
                          "text": error.model_text})
+        # No key in any text (prompt, conversation, Gemini's words, messages, paths), even
+        # one pasted into the prompt; signatures and thumbnails are bytes, kept exact.
+        meta = errors.redact_all(meta, skip=frozenset({"signature", "thumbnail_png"}))
         sidecar = day / f"{entry_id}.json"
         atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"))
         return Entry(entry_id, sidecar, meta)

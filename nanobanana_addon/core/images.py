@@ -3,12 +3,14 @@ read result dimensions cheaply, choose the nearest supported aspect ratio.
 
 Inputs are downscaled to what the model works at (about 2K on the long side) and encoded
 as JPEG when opaque or PNG when they carry transparency, so a 4K texture costs a few
-hundred kilobytes of upload instead of tens of megabytes.
+hundred kilobytes of upload instead of tens of megabytes. Large files (up to 16K) are
+read reduced: JPEG at decode time, others band by band, with one full-size copy at most.
 """
 from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Iterable
 
 from . import errors
@@ -17,6 +19,12 @@ MAX_INPUT_SIDE = 2048          # the models work at 1K-2K; more only costs uploa
 JPEG_QUALITIES = (95, 90, 85)   # tried in order until the image fits its budget
 INLINE_LIMIT = 20 * 1024 * 1024  # total inline request size accepted by the API
 PER_IMAGE_BUDGET = 2 * 1024 * 1024
+# Largest image we decode (a 16K texture). Pillow's own guard (179 MP) would refuse it;
+# ours stays above it against absurd or malicious files (a 100000² PNG header).
+MAX_INPUT_PIXELS = 16384 * 16384
+STRIP_PIXELS = 16384 * 512      # pixels per band when reducing a large image
+
+_limit_lock = threading.Lock()
 
 
 def _pil():
@@ -37,43 +45,115 @@ def nearest_aspect_ratio(width: int, height: int, ratios: Iterable[str]) -> str:
     return min(ratios, key=lambda r: abs(math.log(parse_ratio(r)) - target))
 
 
+def _open(data: bytes):
+    """Image.open (header only) without Pillow's pixel limit, which refuses a 16K texture
+    (16384² is above its 179 MP). The limit is global to the process: it is lifted only
+    while the header is parsed, under a lock, then restored for every other Pillow user.
+    Our own limit (MAX_INPUT_PIXELS) is checked before any pixel is decoded."""
+    Image = _pil()
+    with _limit_lock:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            return Image.open(io.BytesIO(data))
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def probe(data: bytes) -> tuple[int, int, str]:
     """(width, height, mime) from the header only; raises MalformedResponse if unreadable."""
     Image = _pil()
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with _open(data) as im:
             mime = Image.MIME.get(im.format or "", "application/octet-stream")
             return im.width, im.height, mime
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
         raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
 
 
-def _has_alpha(im) -> bool:
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        alpha = im.convert("RGBA").getchannel("A")
-        lo, _hi = alpha.getextrema()
-        return lo < 255
-    return False
+def check_output(data: bytes) -> tuple[int, int, str]:
+    """(width, height, mime) of a result after decoding it completely (worker thread), so
+    the main thread can pack it without forcing Blender's decode to find a broken one."""
+    Image = _pil()
+    try:
+        with _open(data) as im:         # the caller checked the size from the header
+            im.load()
+            return im.width, im.height, Image.MIME.get(im.format or "", "application/octet-stream")
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
+        raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
+
+
+def _may_have_alpha(im) -> bool:
+    return im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
+
+
+def _eight_bit(im, alpha: bool):
+    """RGB or RGBA, 8 bits a channel (16-bit grey scaled, not clipped)."""
+    if im.mode.startswith("I;16"):
+        im = im.point(lambda v: v / 256).convert("L")
+    elif im.mode in ("I", "F"):
+        im = im.convert("L")
+    want = "RGBA" if alpha else "RGB"
+    return im if im.mode == want else im.convert(want)
+
+
+def _reduce_in_strips(im, factor: int, alpha: bool):
+    """Box-reduce by an integer factor, a band of rows at a time: the only full-size
+    copy is the decoded image itself (no converted or premultiplied copy of it)."""
+    Image = _pil()
+    w, h = im.size
+    out = Image.new("RGBA" if alpha else "RGB", (-(-w // factor), -(-h // factor)))
+    band = factor * max(1, STRIP_PIXELS // max(1, w * factor))
+    for top in range(0, h, band):
+        strip = im.crop((0, top, w, min(h, top + band)))
+        out.paste(_eight_bit(strip, alpha).reduce(factor), (0, top // factor))
+    return out
+
+
+def read_reduced(data: bytes, max_side: int, *, name: str = ""):
+    """Decode an image at most `max_side` px on its long side, RGB or RGBA (RGBA only when
+    some pixel is transparent), without ever holding more than one full-size copy: JPEG
+    is decoded already reduced (draft), others reduced band by band. Images up to
+    MAX_INPUT_PIXELS are read; beyond, or unreadable, an InvalidInput names the cause."""
+    Image = _pil()
+    try:
+        im = _open(data)
+    except Image.UnidentifiedImageError:
+        raise errors.image_unreadable(name) from None
+    except Exception as exc:  # noqa: BLE001 - a damaged header
+        raise errors.image_damaged(name, exc) from None
+    with im:
+        w, h = im.size
+        if w * h > MAX_INPUT_PIXELS:
+            raise errors.image_too_large(name, w, h, MAX_INPUT_PIXELS)
+        scale = min(1.0, max_side / max(w, h))
+        target = (max(1, round(w * scale)), max(1, round(h * scale)))
+        try:
+            im.draft(None, target)      # JPEG: decode at 1/2, 1/4 or 1/8 directly
+            im.load()
+            alpha = _may_have_alpha(im)
+            factor = max(im.size) // max_side
+            if factor >= 2 and im.width * factor <= STRIP_PIXELS:
+                small = _reduce_in_strips(im, factor, alpha)
+            else:
+                small = _eight_bit(im, alpha)
+        except MemoryError:
+            raise errors.image_out_of_memory(name, w, h) from None
+        except Exception as exc:  # noqa: BLE001 - truncated or corrupt pixel data
+            raise errors.image_damaged(name, exc) from None
+    if small.size != target:
+        small = small.resize(target, Image.Resampling.LANCZOS)
+    if alpha and small.getchannel("A").getextrema()[0] == 255:
+        small = small.convert("RGB")        # an alpha channel nobody uses
+    return small
 
 
 def prepare_input(data: bytes, *, max_side: int = MAX_INPUT_SIDE,
-                  budget: int = PER_IMAGE_BUDGET) -> tuple[bytes, str]:
+                  budget: int = PER_IMAGE_BUDGET, name: str = "") -> tuple[bytes, str]:
     """Downscale and re-encode an input image for upload. Returns (bytes, mime)."""
     Image = _pil()
-    try:
-        im = Image.open(io.BytesIO(data))
-        im.load()
-    except Exception as exc:  # noqa: BLE001
-        raise errors.InvalidInput(f"The input image could not be read ({type(exc).__name__}). "
-                                  "Save it as PNG or JPEG and try again.") from None
-    if im.mode in ("I;16", "I;16B", "I", "F"):
-        im = im.point(lambda v: v / 256).convert("L") if im.mode.startswith("I;16") else im.convert("L")
-    alpha = _has_alpha(im)
-    im = im.convert("RGBA" if alpha else "RGB")
-    scale = min(1.0, max_side / max(im.size))
-    if scale < 1.0:
-        im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
-                       Image.Resampling.LANCZOS)
+    im = read_reduced(data, max_side, name=name)
+    alpha = im.mode == "RGBA"
     while True:
         for quality in (None,) if alpha else JPEG_QUALITIES:
             buf = io.BytesIO()
@@ -98,10 +178,8 @@ def check_total(sizes: Iterable[int]) -> None:
 
 def thumbnail(data: bytes, side: int = 128) -> bytes:
     """Small PNG thumbnail (for history sidecars and the gallery)."""
-    Image = _pil()
-    with Image.open(io.BytesIO(data)) as im:
-        im = im.convert("RGBA" if "A" in im.getbands() else "RGB")
-        im.thumbnail((side, side))
-        buf = io.BytesIO()
-        im.save(buf, "PNG")
-        return buf.getvalue()
+    im = read_reduced(data, side)
+    im.thumbnail((side, side))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()

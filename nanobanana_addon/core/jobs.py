@@ -3,7 +3,7 @@
 Workers never touch bpy: they get plain values, call the client, save results to history
 and put the finished Job on a queue. The main thread drains the queue (the Blender pump).
 A cancelled job is reported as cancelled at once and whatever its thread still produces
-is dropped. The API reports no progress, so progress is an estimate from elapsed time
+is dropped from the job (an image Gemini still sends is saved to history by the pipeline). The API reports no progress, so progress is an estimate from elapsed time
 against the model's typical latency, never reaching 100 % until the job is done.
 """
 from __future__ import annotations

@@ -166,3 +166,26 @@ def decode_image(data: bytes) -> np.ndarray:
     elif im.mode not in ("L", "LA", "RGB", "RGBA"):
         im = im.convert("RGBA" if "A" in im.getbands() else "L" if im.mode in ("1", "I", "F") else "RGB")
     return np.asarray(im).copy()
+
+
+def linear_to_srgb(rgb: np.ndarray) -> np.ndarray:
+    """Scene-linear (Rec.709 primaries) to sRGB-encoded values, 0..1 in and out."""
+    rgb = np.clip(rgb, 0.0, 1.0)
+    return np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
+
+
+def blender_png(px: np.ndarray, *, linear: bool, max_side: int) -> bytes:
+    """PNG of pixels copied from Blender (H x W x 4 float32, bottom-up), at most
+    `max_side` px: linear colour encoded to sRGB, data and byte images as they are."""
+    top_down = px[::-1]
+    rgba = np.empty(top_down.shape, dtype=np.float32)
+    rgba[..., 3] = np.clip(top_down[..., 3], 0.0, 1.0)
+    rgba[..., :3] = linear_to_srgb(top_down[..., :3]) if linear else np.clip(top_down[..., :3], 0.0, 1.0)
+    im = _pil().fromarray((rgba * 255.0 + 0.5).astype(np.uint8), "RGBA")
+    h, w = int(rgba.shape[0]), int(rgba.shape[1])
+    if max(w, h) > max_side:
+        scale = max_side / max(w, h)
+        im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), _pil().Resampling.LANCZOS)
+    out = io.BytesIO()
+    im.save(out, "PNG", compress_level=1)
+    return out.getvalue()

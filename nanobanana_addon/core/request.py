@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 ImageRole = Literal["edit", "reference"]
 
@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     EDIT_TEXTURE = "edit_texture"
     REFINE = "refine"
     TEXTURE = "texture"          # a render of the model, painted, projected and baked
+    PBR_MAPS = "pbr_maps"           # derived locally (core/material_maps.py), no request sent
 
     @property
     def words(self) -> str:
@@ -28,10 +29,14 @@ class JobKind(StrEnum):
 
 @dataclass(frozen=True)
 class InputImage:
-    data: bytes                 # encoded bytes (PNG / JPEG / WebP)
+    data: bytes                 # encoded bytes (PNG / JPEG / WebP); b"" when `pixels` is set
     mime_type: str
     role: ImageRole = "reference"
     name: str = ""
+    # A copy of Blender pixels (H x W x 4 float32, bottom-up rows), encoded by the worker;
+    # `linear`: scene-linear colour to encode to sRGB (False: sRGB bytes or data).
+    pixels: Any = None
+    linear: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,11 @@ class GenerationRequest:
     history: list[Turn] = field(default_factory=list)   # earlier turns, for refine
     kind: JobKind = JobKind.GENERATE
     seamless: bool = False              # ask for a tileable texture (see wire.SEAMLESS)
+    seamless_fix: str = ""              # with seamless: "LOCAL" / "MODEL" makes each result tile
+                                        # (core/seamless.py); "" only asks
     thinking_level: str | None = None   # thinkingConfig.thinkingLevel; only models that take one
+    mask: Any = None                    # masked_edit.MaskSpec: change only the painted region
+    instruction: str | None = None      # text sent instead of `prompt` (the prompt is kept as typed)
 
 
 @dataclass(frozen=True)

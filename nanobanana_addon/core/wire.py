@@ -39,8 +39,9 @@ def to_content(turn: Turn):
 
 def user_turn(request: GenerationRequest) -> Turn:
     """The new user turn: the prompt (+ the seamless wording), then each labelled image."""
+    text = request.instruction or request.prompt
     extra = SEAMLESS if request.seamless else TEXTURE if request.kind == JobKind.TEXTURE else ""
-    parts = [Part(text=f"{request.prompt}\n\n{extra}" if extra else request.prompt)]
+    parts = [Part(text=f"{text}\n\n{extra}" if extra else text)]
     refs = 0
     for img in request.images:
         if img.role == "edit":
@@ -92,8 +93,11 @@ def from_response(response: Any, request: GenerationRequest) -> GenerationResult
         if blob is not None and (blob.mime_type or "").startswith("image/"):
             if not blob.data:
                 raise errors.malformed("empty image data")
-            # Header only: Blender's own decode on the main thread is the full check.
-            w, h, mime = images.probe(blob.data)
+            w, h, mime = images.probe(blob.data)       # the header first: refuse absurd sizes
+            if w * h > images.MAX_INPUT_PIXELS:
+                raise errors.malformed(f"an image of {w}×{h} pixels")
+            # Decoded here, on the worker: the main thread packs it without a check.
+            w, h, mime = images.check_output(blob.data)
             outputs.append(OutputImage(blob.data, mime, w, h))
         elif p.text:
             texts.append(p.text)

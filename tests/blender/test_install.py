@@ -84,7 +84,7 @@ def test_panel_state_line_explains_what_is_missing(addon, monkeypatch):
     assert "No Gemini API key" not in drawn.text()
     assert "nanobanana.generate" in drawn.operators
     assert {"prompt", "model", "aspect_ratio", "image_size", "variations"} <= set(drawn.props)
-    assert any(t.startswith("Estimated cost: $") for t in drawn.labels)
+    assert any(t.startswith("Cost: ") and t.endswith(" per click") for t in drawn.labels)
     prefs.api_key = KEY
 
 

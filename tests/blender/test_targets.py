@@ -24,7 +24,8 @@ def test_a_custom_target_places_results_through_the_public_path(fake, scene):
 
         def place(self, images):
             world = bpy.data.worlds.new("NB world")
-            world.use_nodes = True
+            if bpy.app.version < (5, 0, 0):
+                world.use_nodes = True
             env = world.node_tree.nodes.new("ShaderNodeTexEnvironment")
             env.image = images[0]
             background = world.node_tree.nodes["Background"]
@@ -92,3 +93,21 @@ def test_the_request_is_settled_once_from_settings(fake, scene):
     else:
         raise AssertionError("an empty prompt must be refused")
     assert nb_images() == []
+
+
+def test_results_follow_objects_through_renames_and_say_where_they_are_when_gone(fake, scene):
+    """Issue 16 (5): a target is bound to the objects themselves, not to their names."""
+    pump = addon_module("pump")
+    ops = addon_module("operators")
+    fake.latency = 0.5
+    cube = bpy.data.objects["Cube"]
+    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    cube.name = "Hero Rock"                          # renamed while Gemini works
+    level, _text = pump.wait_and_apply(job)
+    assert level == "INFO" and bpy.data.objects["Hero Rock"].active_material is not None
+    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    bpy.data.objects.remove(bpy.data.objects["Hero Rock"])          # deleted while it works
+    level, text = pump.wait_and_apply(job)
+    assert level == "WARNING" and "were deleted" in text and "history" in text
+    mat_name = text.split("material '")[1].split("'")[0]
+    assert bpy.data.materials[mat_name].node_tree is not None       # the result is kept

@@ -1,4 +1,5 @@
-"""Running the whole fault matrix leaves no thread and no socket behind."""
+"""Running the whole fault matrix leaves no thread and no socket behind (a cancelled
+request listens for its late answer until the deadline, then ends too)."""
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,8 @@ def test_fault_matrix_leaves_no_thread_or_socket(caplog):
     sockets_before = _sockets()
     behaviours = [R.image(), R.api_key_invalid(), R.quota("0.05s"), R.server_error(503), R.blocked(),
                   R.finish("IMAGE_SAFETY"), R.text_only("?"), R.not_json(), R.bad_base64(),
-                  R.garbage_image(), R.reset(), R.truncated(), R.slow(2.0), R.hang()]
+                  R.garbage_image(), R.reset(), R.truncated(), R.slow(2.0), R.hang(),
+                  R.trickle(bytes_per_second=100, chunk=10)]
     with FakeGemini(api_key=KEY) as fake:
         for behaviour in behaviours:
             fake.script(behaviour)

@@ -17,7 +17,8 @@ Extras: FakeGemini(extra_models=[...], image_scale=, max_request_bytes=20 MiB,
 strict_images=True, api_key=None -> any key), fake.generate_requests,
 fake.pending, fake.default_behaviour, Recorded.answered (Event) / .client /
 .error / .seeds / .image_size, R.custom(status, payload), R.location_unsupported(),
-R.unregistered_caller(), R.invalid_argument(msg). ``sig in fake.issued_signatures``
+R.unregistered_caller(), R.invalid_argument(msg), R.trickle(bytes_per_second, then)
+(headers at once, then the body byte by byte: no per-read timeout ever fires). ``sig in fake.issued_signatures``
 matches either base64 alphabet (the SDK re-sends signatures URL-safe encoded).
 
 Files: server.py (HTTP server, FakeGemini, Recorded), validate.py (request

@@ -6,7 +6,9 @@ after the request passed validation. ``ctx`` (see server.py ``_Ctx``) offers:
 model, spec, api_version, info (validate.RequestInfo), number, image_scale,
 record, issue_signature(), response_id(), send_json(status, obj),
 send_raw(status, content_type, body, content_length=None, close=False),
-wait(seconds) -> bool, reset_connection(), drop_connection().
+wait(seconds) -> bool, reset_connection(), drop_connection(), and for slow bodies
+render(behaviour) -> (status, content_type, body), send_head(status, content_type,
+length), send_part(bytes) -> bool.
 
 JSON shapes follow Google's REST reference for GenerateContentResponse
 (camelCase) and google.rpc.Status errors.
@@ -314,6 +316,33 @@ class Slow(Behaviour):
             ctx.drop_connection()
 
 
+class Trickle(Behaviour):
+    """Valid HTTP: the status line and headers at once (Content-Length of the whole
+    answer), then the body of ``then`` (default: an image) at ``bytes_per_second``,
+    ``chunk`` bytes at a time. Stops when the client goes away or the fake closes.
+    A per-read socket timeout never fires: a byte arrives before it."""
+    name = "trickle"
+
+    def __init__(self, bytes_per_second=1.0, then=None, chunk=1):
+        self.rate, self.chunk = float(bytes_per_second), max(1, int(chunk))
+        self.then = then if then is not None else Image()
+
+    def respond(self, ctx):
+        status, content_type, body = ctx.render(self.then)
+        if not ctx.send_head(status, content_type, len(body)):
+            return
+        pause = self.chunk / self.rate
+        for start in range(0, len(body), self.chunk):
+            if not ctx.send_part(body[start:start + self.chunk]):
+                break
+            if start + self.chunk < len(body) and not ctx.wait(pause):
+                break
+        else:
+            ctx.record.answered.set()
+            return
+        ctx.drop_connection()
+
+
 class Hang(Behaviour):
     name = "hang"
 
@@ -466,6 +495,11 @@ def server_error(code=503) -> Error:
 
 def slow(seconds, then=None) -> Slow:
     return Slow(seconds, then)
+
+
+def trickle(bytes_per_second=1.0, then=None, chunk=1) -> Trickle:
+    """Headers at once, then the body of ``then`` (default R.image()) slowly."""
+    return Trickle(bytes_per_second, then, chunk)
 
 
 def hang() -> Hang:

@@ -106,8 +106,49 @@ class _Ctx:
             data = json.dumps(obj, indent=2).encode()
         self.send_raw(status, "application/json; charset=UTF-8", data, _parsed=True)
 
+    def render(self, behaviour) -> tuple:
+        """Run ``behaviour`` without sending: (status, content_type, body) it would send."""
+        self._captured = None
+        behaviour.respond(self)
+        captured, self._captured = self._captured, False
+        if captured is None:
+            raise RuntimeError("%r sent no answer to render" % (behaviour,))
+        self.sent = False
+        return captured
+
+    def send_head(self, status, content_type, content_length) -> bool:
+        """Send the status line and headers only (the body follows with send_part)."""
+        h = self.h
+        self.record.status = status
+        self.sent = True
+        try:
+            h.send_response(status)
+            h.send_header("Content-Type", content_type)
+            h.send_header("Vary", "Origin, X-Origin, Referer")
+            h.send_header("Content-Length", str(content_length))
+            h.end_headers()
+            h.wfile.flush()
+            return True
+        except OSError:
+            h.close_connection = True
+            return False
+
+    def send_part(self, data: bytes) -> bool:
+        """Write part of a body announced by send_head. False if the client is gone."""
+        try:
+            self.h.wfile.write(data)
+            self.h.wfile.flush()
+            return True
+        except OSError:
+            self.h.close_connection = True
+            return False
+
     def send_raw(self, status, content_type, body: bytes, content_length=None, close=False, _parsed=False):
         h = self.h
+        if getattr(self, "_captured", False) is None:       # inside render(): keep, don't send
+            self._captured = (status, content_type, bytes(body))
+            self.sent = True
+            return
         if not _parsed:
             self.record.response = None
         self.record.status = status

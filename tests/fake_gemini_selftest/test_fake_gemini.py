@@ -430,6 +430,27 @@ def test_hang_ends_when_client_disconnects(fake_gemini):
     assert call(fake_gemini)[0] == 200
 
 
+def test_trickle_sends_headers_then_the_body_slowly(fake_gemini):
+    fake_gemini.script(R.trickle(bytes_per_second=40, then=R.text_only("tileable?")))
+    conn = http.client.HTTPConnection(fake_gemini.host, fake_gemini.port, timeout=2)
+    t0 = time.monotonic()
+    conn.request("POST", "/v1beta/models/%s:generateContent" % FLASH, json.dumps(body_for()),
+                 {"x-goog-api-key": "test-key", "Content-Type": "application/json"})
+    resp = conn.getresponse()                  # the headers come at once
+    assert resp.status == 200 and time.monotonic() - t0 < 1.0
+    length = int(resp.getheader("Content-Length"))
+    first = resp.read(20)
+    assert len(first) == 20 and time.monotonic() - t0 >= 0.4      # 40 bytes a second
+    conn.close()
+    rec = fake_gemini.requests[0]
+    assert rec.answered.wait(2) and rec.behaviour == "trickle"   # it noticed the client left
+    assert length > 20
+    fast = R.trickle(bytes_per_second=1e6, chunk=4096, then=R.text_only("done"))
+    fake_gemini.script(fast)
+    status, _, _, js = call(fake_gemini)
+    assert status == 200 and parts_of(js)[0]["text"] == "done"
+
+
 def test_reset(fake_gemini):
     fake_gemini.script(R.reset())
     with pytest.raises((ConnectionResetError, http.client.RemoteDisconnected)) as exc:

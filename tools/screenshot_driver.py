@@ -1,0 +1,386 @@
+"""Runs INSIDE Blender, started by tools/screenshots.py; not meant to be run by hand.
+
+    blender -b --python tools/screenshot_driver.py -- CONFIG.json          (setup pass)
+    blender scene.blend --python tools/screenshot_driver.py -- CONFIG.json (GUI pass)
+
+Setup pass (background): installs the extension zip into the isolated profile, points the
+add-on at the fake Gemini server, saves the preferences and a scene.blend (opening a .blend
+in the GUI pass keeps the splash screen away).
+
+GUI pass: a bpy.app.timers generator walks through the panel states, grabs the X screen
+with ImageMagick's `import` after each one and crops the sidebar (or area) out of it with
+`convert`. Writes CONFIG["out"]/shots.json (what was shot, crop boxes, the status line
+shown) and driver.log. Any exception ends Blender with shots.json saying why.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+import bpy
+
+MODULE = "bl_ext.user_default.nanobanana"
+CFG = json.load(open(sys.argv[sys.argv.index("--") + 1]))
+OUT = CFG["out"]
+PROMPT = CFG.get("prompt", "A weathered bronze fox statue on a mossy rock, soft studio light")
+_log = open(os.path.join(CFG["work"], "driver.log"), "a", buffering=1)
+TAB_STRIP = 30          # px at the sidebar's right edge: the category tabs
+_manifest: dict = {"shots": [], "error": None, "blender": bpy.app.version_string}
+
+
+def log(*parts) -> None:
+    print("[shots]", *parts, flush=True)
+    _log.write(" ".join(str(p) for p in parts) + "\n")
+
+
+def write_manifest() -> None:
+    with open(os.path.join(CFG["work"], "shots.json"), "w") as fh:
+        json.dump(_manifest, fh, indent=1)
+
+
+def addon():
+    return sys.modules[MODULE]
+
+
+def runtime():
+    return sys.modules[MODULE + ".blender.runtime"]
+
+
+# ------------------------------------------------------------------ setup (background)
+def setup() -> None:
+    prefs = bpy.context.preferences
+    prefs.system.use_online_access = True
+    bpy.ops.extensions.package_install_files(filepath=CFG["zip"], repo="user_default",
+                                             enable_on_install=True)
+    if MODULE not in prefs.addons:
+        raise RuntimeError(f"the extension did not install/enable from {CFG['zip']}")
+    ap = prefs.addons[MODULE].preferences
+    ap.api_key = CFG["api_key"]
+    ap.base_url = CFG["base_url"]
+    prefs.view.show_splash = False
+    prefs.view.use_save_prompt = False
+    bpy.ops.wm.save_userpref()
+    bpy.ops.wm.save_as_mainfile(filepath=os.path.join(CFG["work"], "scene.blend"))
+    log("setup done:", MODULE, "installed; prefs and scene.blend saved")
+
+
+# ------------------------------------------------------------------ GUI helpers
+def window():
+    return bpy.context.window_manager.windows[0]
+
+
+def area_of(kind: str):
+    return max((a for a in window().screen.areas if a.type == kind),
+               key=lambda a: a.width * a.height, default=None)
+
+
+def region_of(area, kind: str = "UI"):
+    return next(r for r in area.regions if r.type == kind)
+
+
+def redraw() -> None:
+    win = window()
+    for a in win.screen.areas:
+        a.tag_redraw()
+    with bpy.context.temp_override(window=win):
+        bpy.ops.wm.redraw_timer(type="DRAW_WIN_SWAP", iterations=1)
+
+
+def show_sidebar(area) -> None:
+    area.spaces.active.show_region_ui = True
+
+
+def set_tab(area, category: str = "Nano Banana") -> bool:
+    region = region_of(area)
+    try:
+        region.active_panel_category = category
+    except (TypeError, AttributeError) as exc:   # categories not built yet: draw, retry
+        log("tab not set yet:", exc)
+        return False
+    return True
+
+
+def op(name: str, area=None, region_kind: str = "UI", **kw):
+    """Call bpy.ops.<name> as if from the given area's sidebar."""
+    area = area or area_of("VIEW_3D")
+    mod, fn = name.split(".")
+    with bpy.context.temp_override(window=window(), area=area, region=region_of(area, region_kind)):
+        return getattr(getattr(bpy.ops, mod), fn)(**kw)
+
+
+def box_of(area, region=None) -> tuple[int, int, int, int]:
+    """(left, top, width, height) in X11 screen pixels (top-down) of a region or area.
+    The window is opened at the screen's top-left corner (-p 0 0 W H)."""
+    r = region or area
+    win = window()
+    return r.x, win.height - (r.y + r.height), r.width, r.height
+
+
+def status() -> dict:
+    st = runtime().STATE.status
+    return {"text": st.text, "level": st.level, "fix": st.fix}
+
+
+def grab(path: str) -> None:
+    subprocess.run(["import", "-window", "root", path], check=True, timeout=60)
+
+
+def crop(src: str, dst: str, box: tuple[int, int, int, int]) -> None:
+    left, top, w, h = box
+    subprocess.run(["convert", src, "-crop", f"{w}x{h}+{left}+{top}", "+repage", "-strip", dst],
+                   check=True, timeout=60)
+
+
+def content_height(shot: str, ref: str, width: int, height: int) -> int:
+    """Rows down to the last one that differs from `ref` left of the tab strip, plus a
+    margin. `ref` is the same box without the content (the sidebar hidden: it overlaps
+    the editor, so below the last panel it shows what `ref` shows)."""
+    cmd = ["convert", ref, shot, "-crop", f"{max(1, width - TAB_STRIP)}x{height}+0+0", "+repage",
+           "-compose", "difference", "-composite", "-colorspace", "gray", "-threshold", "4%",
+           "-format", "%@", "info:"]
+    geo = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
+    try:
+        size, y = geo.split("+")[0], int(geo.split("+")[2])
+        bottom = y + int(size.split("x")[1])
+    except (IndexError, ValueError):
+        log("no content box from", repr(geo))
+        return height
+    return height if bottom <= 1 else min(height, bottom + 8)
+
+
+def reference(name: str, box: tuple[int, int, int, int]) -> str:
+    """The box as it looks with the sidebar hidden (call before showing it)."""
+    full = os.path.join(CFG["work"], f"ref_{name}_window.png")
+    ref = os.path.join(CFG["work"], f"ref_{name}.png")
+    grab(full)
+    crop(full, ref, box)
+    return ref
+
+
+def shoot(name: str, what: str, box: tuple[int, int, int, int] | None, ref: str | None = None) -> None:
+    """NAME_window.png (the screen) and NAME.png (the box, cut below the last panel when
+    a reference of the box without the sidebar is given)."""
+    full = os.path.join(OUT, f"{name}_window.png")
+    grab(full)
+    entry = {"name": name, "what": what, "window": full, "status": status(),
+             "jobs_running": len(runtime().STATE.jobs.running())}
+    if box is not None:
+        left, top, w, h = box
+        panel = os.path.join(OUT, f"{name}.png")
+        crop(full, panel, box)
+        if ref is not None:
+            h2 = content_height(panel, ref, w, h)
+            if h2 < h:
+                crop(full, panel, (left, top, w, h2))
+            entry["content_height"] = h2
+        entry.update(panel=panel, box=list(box))
+    _manifest["shots"].append(entry)
+    write_manifest()
+    log("shot", name, entry.get("box"), entry.get("content_height"), entry["status"])
+
+
+def wait_until(pred, timeout: float, step: float = 0.25):
+    """Generator helper: yield delays until pred() is true or timeout passes."""
+    end = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > end:
+            raise TimeoutError(f"waited {timeout:.0f} s for {getattr(pred, '__name__', pred)}")
+        yield step
+
+
+def settle(seconds: float = 0.8):
+    """Let the add-on's timer and Blender draw, then force one more full redraw."""
+    yield seconds
+    redraw()
+    yield 0.4
+    redraw()
+    yield 0.2
+
+
+# ------------------------------------------------------------------ the states
+def states():
+    s = bpy.context.scene.nanobanana
+    v3d = area_of("VIEW_3D")
+    if v3d is None:
+        raise RuntimeError("no 3D View in the opened file")
+    # The sidebar's box, then the same box with the sidebar hidden (to cut panel shots
+    # below the last panel), then the sidebar again.
+    show_sidebar(v3d)
+    yield from settle(1.0)
+    box = box_of(v3d, region_of(v3d))
+    v3d.spaces.active.show_region_ui = False
+    yield from settle(1.0)
+    ref3d = reference("view3d", box)
+    show_sidebar(v3d)
+    yield from settle(1.5)
+    for _ in range(20):
+        if set_tab(v3d):
+            break
+        redraw()
+        yield 0.5
+    else:
+        raise RuntimeError("could not switch the sidebar to the Nano Banana tab")
+    ui = region_of(v3d)
+    _manifest["sidebar_width"] = ui.width
+    _manifest["window"] = [window().width, window().height]
+
+    # (a) ready: default model, a prompt typed
+    s.prompt = PROMPT
+    yield from settle(1.0)
+    shoot("a_ready", "Ready: default model, prompt typed", box_of(v3d, ui), ref3d)
+
+    # (b) a job running (the fake answers the first generate after LATENCY s)
+    op("nanobanana.generate")
+    yield from settle(CFG.get("running_shot_after", 6.0))
+    if not runtime().STATE.jobs.running():
+        raise RuntimeError(f"no job running after Generate; status: {status()}")
+    shoot("b_running", "A job running (progress bar)", box_of(v3d, ui), ref3d)
+
+    # (c) the result landed
+    yield from wait_until(lambda: not runtime().STATE.jobs.running(), CFG["latency"] + 60)
+    yield from settle(1.5)
+    shoot("c_success", "Success status after the result landed", box_of(v3d, ui), ref3d)
+
+    # (f) Image Editor tab (the 3D View area turned into an Image Editor, shows the result)
+    v3d.type = "IMAGE_EDITOR"
+    ima = v3d
+    space = ima.spaces.active
+    result = next((i for i in reversed(bpy.data.images) if "nanobanana_entry" in i.keys()), None)
+    if result is not None:
+        space.image = result
+    space.show_region_ui = False
+    yield from settle(1.0)
+    with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
+        bpy.ops.image.view_all(fit_view=True)
+    show_sidebar(ima)
+    yield from settle(1.0)
+    box = box_of(ima, region_of(ima))
+    space.show_region_ui = False
+    yield from settle(1.0)
+    ref_ima = reference("image", box)
+    show_sidebar(ima)
+    yield from settle(1.0)
+    for _ in range(20):
+        if set_tab(ima):
+            break
+        redraw()
+        yield 0.5
+    yield from settle(1.0)
+    shoot("f_image_editor", "Image Editor sidebar tab, result shown", box_of(ima, region_of(ima)),
+          ref_ima)
+    ima.type = "VIEW_3D"
+    yield from settle(1.0)
+    set_tab(v3d)
+    ui = region_of(v3d)
+
+    # (d) refusal: Gemini answers with text only
+    op("nanobanana.generate")
+    yield 1.0
+    yield from wait_until(lambda: not runtime().STATE.jobs.running(), 60)
+    yield from settle(1.5)
+    shoot("d_refusal", "Text-only answer (refusal / question)", box_of(v3d, ui), ref3d)
+
+    # (e) a scene whose model is retired
+    op("nanobanana.switch_model", model=CFG.get("retired_model", "gemini-2.5-flash-image"))
+    yield from settle(1.5)
+    shoot("e_retired", "Scene model retired: box with a Switch button", box_of(v3d, ui), ref3d)
+
+    # (h) offline: what stops generation, with its fix
+    bpy.context.preferences.system.use_online_access = False
+    yield from settle(1.5)
+    shoot("h_offline", "Online access off: the state line and its fix", box_of(v3d, ui), ref3d)
+    bpy.context.preferences.system.use_online_access = True
+    op("nanobanana.switch_model", model="gemini-nano-banana-2.1")
+
+    # (i) a masked edit set up, and the history after a few results
+    s.use_mask = True
+    for prompt in ("Mossy cobblestone path, seamless", "Rusty corrugated metal sheet with "
+                   "peeling blue paint and bird droppings near the top edge"):
+        s.prompt = prompt
+        op("nanobanana.generate")
+        yield 0.5
+        yield from wait_until(lambda: not runtime().STATE.jobs.running(), 60)
+    op("nanobanana.dismiss_status")
+    yield from settle(1.5)
+    shoot("i_history", "Masked edit options and a history of results", box_of(v3d, ui), ref3d)
+    s.use_mask = False
+
+    # (g) the add-on preferences, in the big area (no second OS window to place)
+    v3d.type = "PREFERENCES"
+    yield from settle(0.5)
+    bpy.context.preferences.active_section = "ADDONS"
+    wm = bpy.context.window_manager
+    wm.addon_search = "no add-on matches this"      # the empty list: reference to cut below
+    yield from settle(1.0)
+    ref_prefs = reference("prefs", box_of(v3d))
+    wm.addon_search = "Nano Banana"   # the manifest name
+    try:
+        import addon_utils  # what the entry's expand arrow toggles (preferences.addon_expand)
+        addon_utils.modules(refresh=False)
+        addon_utils.module_bl_info(addon_utils.addons_fake_modules[MODULE])["show_expanded"] = True
+    except Exception as exc:  # noqa: BLE001 - a folded entry is still a useful shot
+        log("could not expand the add-on entry:", exc)
+    yield from settle(1.5)
+    shoot("g_preferences", "Add-on preferences", box_of(v3d), ref_prefs)
+    v3d.type = "VIEW_3D"
+    yield 0.3
+
+
+def run_states():
+    gen = states()
+
+    def tick():
+        try:
+            return next(gen)
+        except StopIteration:
+            log("all states done")
+        except Exception as exc:  # noqa: BLE001 - recorded for the host, then quit
+            _manifest["error"] = f"{type(exc).__name__}: {exc}"
+            log(traceback.format_exc())
+        write_manifest()
+        quit_blender()
+        return None
+    bpy.app.timers.register(tick, first_interval=CFG.get("start_delay", 2.0))
+
+
+def quit_blender() -> None:
+    bpy.context.preferences.view.use_save_prompt = False
+    threading.Timer(10.0, lambda: os._exit(0)).start()     # if the quit is refused
+    try:
+        with bpy.context.temp_override(window=window()):
+            bpy.ops.wm.quit_blender()
+    except Exception:  # noqa: BLE001
+        os._exit(0)
+
+
+def watchdog(seconds: float) -> None:
+    def fire():
+        _manifest["error"] = _manifest["error"] or f"driver watchdog: not done after {seconds:.0f} s"
+        write_manifest()
+        log(_manifest["error"])
+        os._exit(3)
+    t = threading.Timer(seconds, fire)
+    t.daemon = True
+    t.start()
+
+
+try:
+    if bpy.app.background:
+        setup()
+    else:
+        if MODULE not in bpy.context.preferences.addons:
+            raise RuntimeError(f"{MODULE} is not enabled in the GUI session")
+        watchdog(CFG.get("timeout", 240.0))
+        run_states()
+except Exception as exc:  # noqa: BLE001
+    _manifest["error"] = f"{type(exc).__name__}: {exc}"
+    log(traceback.format_exc())
+    write_manifest()
+    if bpy.app.background:
+        sys.exit(1)
+    os._exit(1)
