@@ -700,12 +700,15 @@ def draw_panel(layout, context) -> None:
     one = models.estimate_cost(properties.model_id(s), s.image_size, 1, len(s.references))
     if one is not None:
         approx = "~" if info.price_estimated else ""
-        layout.label(text=f"Cost: {approx}${one:.3f} from view, {approx}${one * s.texture_views:.3f} "
-                          f"all around ({s.texture_views} views)", icon="FUND")
+        text = (f"Cost: {approx}${one:.3f} from view, {approx}${one * s.texture_views:.3f} "
+                f"all around ({s.texture_views} views)")
+        for i, line in enumerate(ui_text.wrap(text, ui_text.available(context))):
+            layout.label(text=line, icon="FUND" if i == 0 else "BLANK1")
     for job in runtime.STATE.jobs.running():
         target = job.target
         if isinstance(target, ProjectAndBake) and target.out.get("stage"):
-            layout.label(text=f"Texturing: {target.out['stage']}", icon="SORTTIME")
+            layout.label(text=ui_text.shorten(f"Texturing: {target.out['stage']}", ui_text.available(context)),
+                         icon="SORTTIME")
     if LAST.text:
         box = layout.box()
         for i, line in enumerate(ui_text.wrap(LAST.text, ui_text.available(context))):
