@@ -49,10 +49,12 @@ def check_model(model: str) -> None:
 
 def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tuple = (),
                           size_hint: tuple[int, int] = (0, 0), *, model: str | None = None,
-                          history: list[Turn] | None = None) -> GenerationRequest:
+                          history: list[Turn] | None = None,
+                          variations: int | None = None) -> GenerationRequest:
     """The request for `settings`: `inputs` are the images to edit (captured by the
     operator), `size_hint` the pixel size AUTO ratio should follow, `model`/`history` a
-    conversation to continue (Refine)."""
+    conversation to continue (Refine), `variations` a count that overrides the setting
+    (texturing projects exactly one answer per view)."""
     from ..core.request import GenerationRequest
     prompt = properties.prompt_of(settings)
     if not prompt:
@@ -69,12 +71,12 @@ def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tu
         w, h = size_hint
         ratio = images.nearest_aspect_ratio(w, h, info.aspect_ratios) if w and h else None
     fitted = models.fit(model, ratio, settings.image_size or None, 0, settings.speed)
+    seamless = settings.seamless and kind not in (JobKind.EDIT_RENDER, JobKind.TEXTURE)
     return GenerationRequest(
         model=model, prompt=prompt, images=[*inputs, *refs], aspect_ratio=fitted.aspect_ratio,
         image_size=fitted.image_size if info.image_sizes else None,
-        variations=1 if history else settings.variations, history=list(history or ()),
-        kind=kind, seamless=settings.seamless and kind != JobKind.EDIT_RENDER,
-        seamless_fix=settings.seamless_fix if settings.seamless and kind != JobKind.EDIT_RENDER else "",
+        variations=1 if history else variations or settings.variations, history=list(history or ()),
+        kind=kind, seamless=seamless, seamless_fix=settings.seamless_fix if seamless else "",
         thinking_level=fitted.thinking, mask=_mask(settings, kind, inputs))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, live_models, operators, panel_materials, properties, runtime, ui_text
+from . import gallery, live_models, operators, panel_materials, properties, runtime, texturing, ui_text
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -215,10 +215,12 @@ def _main_poll(cls, context) -> bool:
 
 # (name part, label, draw function, options); the first is the parent of the others.
 SECTIONS: tuple[tuple[str, str, Callable, set[str]], ...] = (("main", "Nano Banana", draw_main, set()),
+            ("texture", "Texture", lambda layout, context: texturing.draw_panel(layout, context), set()),
             ("refs", "Reference Images", draw_references, {"DEFAULT_CLOSED"}),
             ("materials", "Materials & PBR", panel_materials.draw_materials, {"DEFAULT_CLOSED"}),
             ("history", "History", lambda layout, context: gallery.draw(layout, context), set()))
 SPACES = (("VIEW_3D", "view3d"), ("IMAGE_EDITOR", "image"), ("NODE_EDITOR", "node"))
+ONLY_IN = {"texture": "VIEW_3D"}      # sections that belong to one editor
 
 
 def _panel(space: str, suffix: str, part: str, label: str, draw_fn, options: set) -> type:
@@ -233,4 +235,5 @@ def _panel(space: str, suffix: str, part: str, label: str, draw_fn, options: set
     return type(name, (bpy.types.Panel,), attrs)
 
 
-CLASSES = tuple(_panel(space, suffix, *section) for space, suffix in SPACES for section in SECTIONS)
+CLASSES = tuple(_panel(space, suffix, *section) for space, suffix in SPACES for section in SECTIONS
+                if ONLY_IN.get(section[0], space) == space)

@@ -256,6 +256,16 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     gallery_search: StringProperty(name="Search", options={"TEXTEDIT_UPDATE"})  # type: ignore[valid-type]
     gallery_this_file: BoolProperty(name="This file only", default=False)  # type: ignore[valid-type]
     file_cost_usd: bpy.props.FloatProperty(name="Spent in this file", default=0.0)  # type: ignore[valid-type]
+    texture_views: IntProperty(  # type: ignore[valid-type]
+        name="Views", default=4, min=2, max=8,
+        description="Views around the selection for Texture All Around (4: front, right, back, "
+                    "left; 5 adds the top, 6 the bottom; each view is one request)")
+    bake_size: EnumProperty(  # type: ignore[valid-type]
+        name="Bake Size",
+        items=[("1K", "1K", "Bake into a 1024 x 1024 texture"),
+               ("2K", "2K", "Bake into a 2048 x 2048 texture"),
+               ("4K", "4K", "Bake into a 4096 x 4096 texture (slower, more memory)")],
+        default="2K", description="Size of the texture the projection is baked into")
 
 
 # Plain functions, not @property on the PropertyGroup: a Python property on a registered

@@ -46,7 +46,9 @@ def submit(context, request: GenerationRequest, target: Target) -> Job:
     config = client_config(context)
     hist = runtime.history(context)
     blend = bpy.data.filepath
-    runtime.STATE.jobs.submit(job, lambda cancel: pipeline.run(request, config, hist, cancel, blend))
+    def run(req: GenerationRequest, cancel) -> Outcome:
+        return pipeline.run(req, config, hist, cancel, blend)
+    runtime.STATE.jobs.submit(job, lambda cancel: target.work(request, cancel, run))
     ensure_timer()
     return job
 

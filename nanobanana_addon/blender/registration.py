@@ -16,10 +16,11 @@ from . import (
     preferences,
     properties,
     pump,
+    texturing,
 )
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
-           *material_ops.CLASSES, *key_check.CLASSES,
+           *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES)
 
 

@@ -10,12 +10,19 @@ the artist works, and they say what Refine on their result continues into.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..core import errors
 from . import apply
+
+if TYPE_CHECKING:
+    from ..core.pipeline import Outcome
+    from ..core.request import GenerationRequest
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,13 @@ class Target:
     def for_refine(self) -> Target:
         """Where a refinement of this result goes: by default, an image of its own."""
         return ImageOnly()
+
+    def work(self, request: GenerationRequest, cancel: threading.Event,
+             run: Callable[[GenerationRequest, threading.Event], Outcome]) -> Outcome:
+        """What the job's worker thread does: by default `run(request, cancel)` (call
+        Gemini, save to history). A target may run several requests or prepare its
+        result here (NumPy on plain values it captured; never bpy: this is a worker)."""
+        return run(request, cancel)
 
 
 @dataclass(frozen=True)

@@ -575,3 +575,43 @@ def batch_summary(name: str, state: str, done: int, total: int, failed: int, cos
 def batch_gone(name: str) -> InvalidInput:
     return InvalidInput(f"Gemini no longer knows batch {name} (deleted, or older than Gemini "
                         "keeps batches). Its saved results are in history.")
+
+
+# ---------------------------------------------------------------- texturing (issue 11)
+def no_mesh_selected() -> InvalidInput:
+    return InvalidInput("Select the mesh objects to texture first.")
+
+
+def not_a_mesh(names: list[str]) -> InvalidInput:
+    shown = ", ".join(f"'{n}'" for n in names[:3]) + (" …" if len(names) > 3 else "")
+    return InvalidInput(f"{shown} {'is' if len(names) == 1 else 'are'} not a mesh: texturing "
+                        "paints mesh objects. Select a mesh (or convert it to one).")
+
+
+def mesh_has_no_faces(name: str) -> InvalidInput:
+    return InvalidInput(f"'{name}' has no faces to put a texture on.")
+
+
+def no_texture_camera() -> InvalidInput:
+    return InvalidInput("The scene has no active camera to texture from. Add a camera and make "
+                        "it active (scripts and the command line texture from the active camera).")
+
+
+def leave_edit_mode() -> InvalidInput:
+    return InvalidInput("Leave Edit Mode first: texturing reads the meshes as they are in "
+                        "Object Mode.")
+
+
+def bake_missing() -> InvalidInput:
+    return InvalidInput("The texture could not be baked: the projection did not run.")
+
+
+def bake_summary(names: list[str], coverage: list[float], views: list[str]) -> str:
+    """What the Texture panel says after a bake: how much of each surface got colour."""
+    parts = [f"{n}: {c * 100:.0f} %" for n, c in zip(names, coverage, strict=True)]
+    used = ", ".join(views) if views else "none"
+    return f"Surface textured — {'; '.join(parts)} (views used: {used})."
+
+
+def nothing_to_revert() -> str:
+    return "The selected objects have no Nano Banana texture to take back."

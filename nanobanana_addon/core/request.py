@@ -19,6 +19,7 @@ class JobKind(StrEnum):
     EDIT_RENDER = "edit_render"
     EDIT_TEXTURE = "edit_texture"
     REFINE = "refine"
+    TEXTURE = "texture"          # a render of the model, painted, projected and baked
     PBR_MAPS = "pbr_maps"           # derived locally (core/material_maps.py), no request sent
 
     @property

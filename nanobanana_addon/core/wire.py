@@ -14,11 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from . import errors, images, models
-from .request import GenerationRequest, GenerationResult, OutputImage, Part, Turn, Usage
+from .request import GenerationRequest, GenerationResult, JobKind, OutputImage, Part, Turn, Usage
 
 # Added after the artist's prompt when "Seamless texture" is on.
 SEAMLESS = ("Make the result a seamless, tileable texture: edges that wrap on all four sides, "
             "even lighting without shadows or highlights, seen straight on with no perspective.")
+# Added after the artist's prompt for texturing: the answer is projected back onto the model
+# from the same camera, so it must keep every outline where it is, and carry no lighting.
+TEXTURE = ("The image to edit is a plain grey render of 3D objects. Paint their surfaces as "
+           "described, as their colour texture: keep the camera, every outline, edge and shape "
+           "exactly where it is, add or remove nothing, keep the background plain, and use flat, "
+           "even light with no cast shadows or highlights. If a reference image shows the same "
+           "objects painted from another side, match its colours, materials and style.")
 
 
 def to_content(turn: Turn):
@@ -34,7 +41,8 @@ def to_content(turn: Turn):
 def user_turn(request: GenerationRequest) -> Turn:
     """The new user turn: the prompt (+ the seamless wording), then each labelled image."""
     text = request.instruction or request.prompt
-    parts = [Part(text=f"{text}\n\n{SEAMLESS}" if request.seamless else text)]
+    extra = SEAMLESS if request.seamless else TEXTURE if request.kind == JobKind.TEXTURE else ""
+    parts = [Part(text=f"{text}\n\n{extra}" if extra else text)]
     refs = 0
     for img in request.images:
         if img.role == "edit":
