@@ -307,6 +307,7 @@ def ours() -> float:
 settings(model=FLASH)
 fake.latency = 0.0
 a, b = [], []
+settings(model=FLASH, image_size="1K", aspect_ratio="1:1")   # the same image as the bare script
 bare_script(), ours()        # warm both paths (imports, connection setup)
 drop_results()
 for _ in range(ARGS.repeats * 2):

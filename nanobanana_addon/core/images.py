@@ -72,12 +72,16 @@ def probe(data: bytes) -> tuple[int, int, str]:
 
 
 def check_output(data: bytes) -> tuple[int, int, str]:
-    """(width, height, mime) of a result after decoding it completely (worker thread), so
-    the main thread can pack it without forcing Blender's decode to find a broken one."""
+    """(width, height, mime) of a result, checked whole on the worker thread so the main
+    thread can pack it without forcing Blender's decode to find a broken one: a PNG's
+    chunk checksums up to its end (cheap: no decompression), other formats decoded."""
     Image = _pil()
     try:
         with _open(data) as im:         # the caller checked the size from the header
-            im.load()
+            if im.format == "PNG":
+                im.verify()             # a cut or damaged PNG fails its CRCs or misses IEND
+            else:
+                im.load()
             return im.width, im.height, Image.MIME.get(im.format or "", "application/octet-stream")
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
         raise errors.malformed(f"image data is not a readable image: {type(exc).__name__}") from None
