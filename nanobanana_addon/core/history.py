@@ -253,16 +253,24 @@ class History:
         return [self._entry(r) for r in rows]
 
     def page(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
-             offset: int = 0, limit: int = 8) -> tuple[list[Entry], int]:
-        """One page of entries newest first and how many match in all, from the index alone:
-        never reads a sidecar and never waits for a sync (refresh() catches hand edits)."""
+             offset: int = 0, limit: int = 8, count_cap: int | None = None) -> tuple[list[Entry], int]:
+        """One page of entries newest first and how many match in all (a search stops
+        counting past offset + count_cap), from the index alone: never reads a sidecar and
+        never waits for a sync (refresh() catches hand edits)."""
         ix = self.index
         try:
-            rows, count = ix.listing(search=search, blend_file=blend_file,
-                                     with_images_only=with_images_only, offset=offset, limit=limit)
+            rows, count = ix.listing(search=search, blend_file=blend_file, with_images_only=with_images_only,
+                                     offset=offset, limit=limit, count_cap=count_cap)
         except IndexUnavailable:
             return [], 0
         return [self._entry(r) for r in rows], count
+
+    def totals(self) -> tuple[int, int]:
+        """(entries, bytes) from the index alone, never waiting; (0, 0) if it cannot answer."""
+        try:
+            return self.index.totals()
+        except IndexUnavailable:
+            return 0, 0
 
     def refresh(self, *, full: bool = False) -> None:
         """Look for changes made behind our back (hand edits, another Blender) off the main
@@ -314,7 +322,9 @@ class History:
             return None
         return self.load(self.root / entry_id[:8] / f"{entry_id}.json")
 
-    def delete(self, entry_id: str, *, collect: bool = True) -> bool:
+    def delete(self, entry_id: str, *, collect: bool = True, later: bool = False) -> bool:
+        """Delete an entry's image and sidecar, then the conversation blobs nothing else
+        refers to: now, or with `later` on the index's worker thread (the panel)."""
         entry = self.get(entry_id)
         if entry is None:
             return False
@@ -322,31 +332,25 @@ class History:
             entry.image_path.unlink(missing_ok=True)
         entry.sidecar.unlink(missing_ok=True)
         self.index.remove(entry.sidecar)
-        if collect:
-            self._collect_blobs(history_index.blobs_of(entry.meta))
+        blobs = history_index.blobs_of(entry.meta)
+        if collect and later:
+            self.index.refresh(collect=blobs)
+        elif collect:
+            self._collect_blobs(blobs)
         return True
 
     def _collect_blobs(self, candidates: set[str] | None = None) -> None:
-        """Remove blobs no remaining sidecar refers to: all of them, or only `candidates`
-        (the blobs of an entry just deleted)."""
+        """Remove blobs no remaining sidecar refers to: all of them, or only `candidates`."""
         if not self.blobs.is_dir() or candidates == set():
             return
         try:
-            if candidates is None:
-                self.index.ensure_current()
-                used = self.index.used_blobs()
-                names = [b.name for b in self.blobs.iterdir()]
-            else:
-                self.index.sync(full=False)   # a sidecar added since the last sync still counts
-                names = [sha for sha in candidates if not self.index.blob_in_use(sha)]
-                used = set()
+            self.index.ensure_current()       # a sidecar added since the last sync still counts
+            self.index.collect_blobs(candidates)
         except (IndexUnavailable, sqlite3.Error, OSError):
             used = {sha for e in self.scan() for sha in history_index.blobs_of(e.meta)}
-            names = [b.name for b in self.blobs.iterdir()] if candidates is None else list(candidates)
-        for name in names:
-            if name not in used:
-                (self.blobs / name).unlink(missing_ok=True)
-                self.index.forget_blob(name)
+            for name in [b.name for b in self.blobs.iterdir()] if candidates is None else candidates:
+                if name not in used:
+                    (self.blobs / name).unlink(missing_ok=True)
 
     def total_bytes(self) -> int:
         """Bytes of every entry's sidecar and image, and of the conversation blobs."""

@@ -4,8 +4,9 @@ candidates in milliseconds at 50,000 entries, without reading sidecars.
 
 Owns the index file and nothing else. The sidecars and images stay the crash-safe truth:
 the index is rebuilt from them when it is missing, corrupt or of another schema, and
-`sync()` brings it in line with a folder edited by hand (a day folder whose mtime changed
-is re-listed; a full pass, once per session, compares every sidecar's mtime and size).
+`sync()` brings it in line with a folder edited by hand: a day folder whose mtime changed
+(a file added, removed or renamed) is re-listed; a full pass (the panel's Refresh button)
+compares every sidecar's mtime and size and checks the index file's integrity.
 Threads: writers (History.record in job threads, the sync thread, deletes) share one
 connection behind a lock in short transactions; readers share another (WAL: a reader
 never waits for a writer). Rebuilds run on a worker thread started by `refresh()`.
@@ -20,6 +21,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +33,8 @@ SCHEMA = 1                 # bump when the tables change: an index of another sc
 FILE = "index.sqlite"
 BLOBS = "blobs"
 _BLOBS_KEY = "/blobs"      # the blobs folder's row in `folders` (cannot clash with a folder name)
-_BATCH = 200               # rows per write transaction while syncing
+_BATCH = 200               # sidecars parsed between writes while syncing
+_TX_S = 0.004              # a sync's write transaction ends after this long (others may wait)
 _MAX_ROWID = 2**62
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -44,6 +47,7 @@ create table entries(
     blend_file text not null, image_file text, image_bytes integer,   -- null: no image on disk
     failed integer not null, cost real,
     sidecar_mtime integer not null, sidecar_size integer not null,
+    haystack text,                  -- " word word …" for LIKE, only when SQLite has no FTS
     unique(folder, name));
 create index entries_id on entries(id);
 create index entries_blend on entries(blend_file);
@@ -74,12 +78,16 @@ create trigger entries_upd after update of image_bytes on entries begin
 end;
 """
 # Full-text search, the best this SQLite offers (Blender's own builds have FTS3 at least).
-_FTS = (("fts5", "create virtual table fts using fts5(text, tokenize='unicode61 remove_diacritics 2', "
-                 "prefix='1 2 3')"),
-        ("fts5", "create virtual table fts using fts5(text, prefix='1 2 3')"),
-        ("fts4", "create virtual table fts using fts4(text, tokenize=unicode61, prefix='1,2,3')"),
-        ("fts4", "create virtual table fts using fts4(text, prefix='1,2,3')"),
-        ("fts3", "create virtual table fts using fts3(text)"))
+# `text`: prompt, model id and name (what the artist searches). `tags`: the filters, so that
+# a search, this-file-only and images-only are answered by the full-text index alone:
+# "img" when the image is on disk, "f<hash>" for the .blend. Prefix indexes of 1 and 2
+# characters keep the first keystrokes fast.
+_FTS = (("fts5", "create virtual table fts using fts5(text, tags, "
+                 "tokenize='unicode61 remove_diacritics 2', prefix='1 2')"),
+        ("fts5", "create virtual table fts using fts5(text, tags, prefix='1 2')"),
+        ("fts4", "create virtual table fts using fts4(text, tags, tokenize=unicode61, prefix='1,2')"),
+        ("fts4", "create virtual table fts using fts4(text, tags, prefix='1,2')"),
+        ("fts3", "create virtual table fts using fts3(text, tags)"))
 COLUMNS = ("id, folder, name, created, created_text, prompt, model, blend_file, image_file, "
            "image_bytes, failed, cost")
 
@@ -105,15 +113,17 @@ def _row(r: tuple) -> Row:
 
 
 class _Parsed(NamedTuple):
-    values: tuple      # the entries row without rowid
+    values: tuple      # the entries row without rowid and haystack
     created: float
-    search_text: str
+    search_text: str   # words(prompt, model id, model name), folded as words() folds a search
     blobs: frozenset[str]
 
 
 def words(search: str) -> list[str]:
-    """The words of a search box, as the index tokenizes them (each matches a word start)."""
-    return _TOKEN.findall(search.lower())
+    """The words of a search box, as the index tokenizes them (each matches a word start):
+    lower case, accents removed."""
+    folded = unicodedata.normalize("NFKD", search.lower())
+    return _TOKEN.findall("".join(c for c in folded if not unicodedata.combining(c)))
 
 
 def matches(text: str, terms: list[str]) -> bool:
@@ -154,7 +164,7 @@ def parse(folder: str, name: str, meta: Any, mtime_ns: int, size: int,
     values = (folder, name, meta["id"], created,
               str(meta.get("created") or ""), prompt, model, label, str(meta.get("blend_file") or ""),
               image, image_bytes, int(bool(meta.get("error"))), cost, mtime_ns, size)
-    return _Parsed(values, created, f"{prompt} {model} {label}", blobs)
+    return _Parsed(values, created, " ".join(words(f"{prompt} {model} {label}")), blobs)
 
 
 def _listing(path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
@@ -176,6 +186,14 @@ def _listing(path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, int]]:
     except OSError:
         pass
     return sidecars, files
+
+
+def _file_tag(blend_file: str) -> str:
+    return "f" + hashlib.sha1(blend_file.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _tags(image_bytes: int | None, blend_file: str) -> str:
+    return ("img " if image_bytes is not None else "") + _file_tag(blend_file)
 
 
 def _corrupt(exc: BaseException) -> bool:
@@ -202,7 +220,7 @@ class HistoryIndex:
         self._worker: threading.Thread | None = None
         self._pending_full = False
         self._again = False
-        self._verified = False             # a full pass has completed in this session
+        self._collect: set[str] = set()    # blobs to delete after the next pass if unused
         self._building = False             # created empty: the first full pass is filling it
         self._closed = False
 
@@ -216,6 +234,8 @@ class HistoryIndex:
     def _open(self) -> sqlite3.Connection | None:
         """The writer connection, opening (and if need be creating) the index. None when
         the history folder does not exist yet."""
+        if self._w is not None:          # without the lock: a writer may hold it for a while
+            return self._w
         with self._wlock:
             if self._w is not None:
                 return self._w
@@ -269,7 +289,7 @@ class HistoryIndex:
         conn.execute("insert into info values ('fts', ?)", (self.fts,))
         conn.execute(f"pragma user_version = {SCHEMA}")
         conn.execute("commit")
-        self._building, self._verified = True, False
+        self._building = True
         self.generation += 1
         return conn
 
@@ -282,7 +302,11 @@ class HistoryIndex:
                 pass
 
     def _reader(self) -> sqlite3.Connection | None:
+        """The reader connection; None (nothing to read yet) while there is no index file:
+        creating one is the worker's job, not the main thread's."""
         if self._r is None:
+            if self._w is None and not self.path.exists():
+                return None
             if self._open() is None:
                 return None
             self._r = self._connect(self.path, 0.2)
@@ -299,7 +323,6 @@ class HistoryIndex:
                         pass
             self._r = self._w = None
             self._remove_files(self.path)
-            self._verified = False
             self.generation += 1
 
     def close(self) -> None:
@@ -338,8 +361,9 @@ class HistoryIndex:
     # ---------------------------------------------------------------- state
     @property
     def building(self) -> bool:
-        """Created empty this session and still being filled: listings are incomplete."""
-        return self._building
+        """Being built from the sidecars (created empty this session, or about to be):
+        listings are incomplete."""
+        return self._building or (self._w is None and self.busy and not self.path.exists())
 
     @property
     def busy(self) -> bool:
@@ -380,10 +404,13 @@ class HistoryIndex:
         rowid = max(-_MAX_ROWID, min(_MAX_ROWID, int(parsed.created * 1e6)))
         while w.execute("select 1 from entries where rowid = ?", (rowid,)).fetchone() is not None:
             rowid += 1
-        w.execute("insert into entries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (rowid, *parsed.values))
+        haystack = None if self.fts else " " + parsed.search_text
+        w.execute("insert into entries values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (rowid, *parsed.values, haystack))
         if self.fts:
-            w.execute("insert into fts(rowid, text) values (?, ?)", (rowid, parsed.search_text))
+            image_bytes, blend_file = parsed.values[10], parsed.values[8]
+            w.execute("insert into fts(rowid, text, tags) values (?, ?, ?)",
+                      (rowid, parsed.search_text, _tags(image_bytes, blend_file)))
         if parsed.blobs:
             w.executemany("insert into entry_blobs values (?, ?)", [(rowid, sha) for sha in parsed.blobs])
 
@@ -405,10 +432,23 @@ class HistoryIndex:
             self._guard(exc)
             return False
 
-    def forget_blob(self, sha: str) -> None:
+    def collect_blobs(self, shas: set[str] | None) -> None:
+        """Delete these conversation blobs (None: every blob) that no indexed entry refers
+        to. Call right after a sync: an entry the index does not know would lose its blob."""
+        if shas is not None and not shas:
+            return
+        used = self.used_blobs()
+        folder = self.root / BLOBS
+        try:
+            names = [p.name for p in folder.iterdir()] if shas is None else list(shas)
+        except OSError:
+            return
+        gone = [n for n in names if n not in used]
+        for name in gone:
+            (folder / name).unlink(missing_ok=True)
         try:
             with self._tx() as w:
-                w.execute("delete from blobs where sha = ?", (sha,))
+                w.executemany("delete from blobs where sha = ?", [(n,) for n in gone])
         except (sqlite3.Error, OSError) as exc:
             self._guard(exc)
 
@@ -431,21 +471,22 @@ class HistoryIndex:
         raise IndexUnavailable(str(failed))
 
     def _where(self, search: str, blend_file: str | None, with_images_only: bool) -> tuple[str, str, tuple]:
-        """(from clause, where clause, args) for a listing query."""
+        """(from clause, where clause, args) for a listing query. A search goes through the
+        full-text index, filters included; without one, through `haystack` (LIKE)."""
         clauses, args, source = [], [], "entries"
         terms = words(search)
-        if terms and self.fts == "fts5":
-            source = "fts join entries on entries.rowid = fts.rowid"
-            clauses.append("fts match ?")
-            args.append(" ".join(f'"{t}"*' for t in terms))
-        elif terms and self.fts:
-            source = "fts join entries on entries.rowid = fts.rowid"
-            clauses.append("fts match ?")
-            args.append(" ".join(f"{t}*" for t in terms))
-        elif terms:
-            for t in terms:
-                clauses.append("(prompt || ' ' || model || ' ' || label) like ? escape '\\'")
-                args.append("%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        if terms and self.fts:
+            five = self.fts == "fts5"
+            match = [f'text : "{t}"*' if five else f"text:{t}*" for t in terms]
+            if with_images_only:
+                match.append("tags : img" if five else "tags:img")
+            if blend_file is not None:
+                match.append(f"tags : {_file_tag(blend_file)}" if five else f"tags:{_file_tag(blend_file)}")
+            return "fts join entries on entries.rowid = fts.rowid", " where fts match ?", (
+                " AND ".join(match) if five else " ".join(match),)
+        for t in terms:            # words of the haystack are space-separated: "% moss%" starts one
+            clauses.append("haystack like ? escape '\\'")
+            args.append("% " + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         if blend_file is not None:
             clauses.append("blend_file = ?")
             args.append(blend_file)
@@ -457,23 +498,32 @@ class HistoryIndex:
                   offset: int, limit: int | None) -> tuple[str, tuple]:
         source, where, args = self._where(search, blend_file, with_images_only)
         cols = ", ".join(f"entries.{c.strip()}" for c in COLUMNS.split(","))
-        sql = f"select {cols} from {source}{where} order by entries.rowid desc"
+        order = "fts.rowid" if source.startswith("fts") else "entries.rowid"   # let FTS walk backwards
+        sql = f"select {cols} from {source}{where} order by {order} desc"
         if limit is not None:
             sql += f" limit {int(limit)} offset {max(0, int(offset))}"
         return sql, args
 
-    def _count_sql(self, search: str, blend_file: str | None, with_images_only: bool) -> tuple[str, tuple]:
+    def _count_sql(self, search: str, blend_file: str | None, with_images_only: bool,
+                   cap: int | None) -> tuple[str, tuple]:
         if not words(search) and blend_file is None:
             return "select v from stats where k = ?", ("images" if with_images_only else "entries",)
         source, where, args = self._where(search, blend_file, with_images_only)
-        return f"select count(*) from {source}{where}", args
+        if source.startswith("fts"):
+            source = "fts"                 # the filters are in the match: no join to count
+        if cap is None or not words(search):
+            return f"select count(*) from {source}{where}", args
+        return f"select count(*) from (select 1 from {source}{where} limit {int(cap)})", args
 
     def listing(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
-                offset: int = 0, limit: int | None = None) -> tuple[list[Row], int]:
+                offset: int = 0, limit: int | None = None, count_cap: int | None = None) -> tuple[list[Row], int]:
         """(entries newest first, `limit` of them from `offset`; how many match in all), both
-        from the same moment."""
+        from the same moment. With `count_cap`, a search stops counting at offset + count_cap
+        + 1 matches (a count that large means "more than that"): counting every match of a
+        one-letter search would cost more than a keystroke may."""
+        cap = None if count_cap is None else max(0, offset) + count_cap + 1
         rows, count = self._read(self._page_sql(search, blend_file, with_images_only, offset, limit),
-                                 self._count_sql(search, blend_file, with_images_only))
+                                 self._count_sql(search, blend_file, with_images_only, cap))
         return [_row(r) for r in rows], int(count[0][0]) if count else 0
 
     def page(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
@@ -519,14 +569,12 @@ class HistoryIndex:
         return {r[0] for r in self._read(("select distinct sha from entry_blobs", ()))[0]}
 
     # ---------------------------------------------------------------- keeping up with the folder
-    def refresh(self, *, full: bool = False) -> None:
+    def refresh(self, *, full: bool = False, collect: set[str] | frozenset[str] = frozenset()) -> None:
         """Bring the index up to date on a worker thread; returns at once. Calls made while
-        a pass runs collapse into one more pass."""
-        try:
-            self._open()         # here, so that `building` is already true when we return
-        except sqlite3.Error:
-            pass                 # the worker's sync resets and rebuilds it
+        a pass runs collapse into one more pass. `collect`: conversation blobs to delete
+        after that pass unless an entry still refers to them."""
         with self._state:
+            self._collect |= set(collect)
             if self._closed:
                 return
             self._pending_full = self._pending_full or full
@@ -540,8 +588,10 @@ class HistoryIndex:
         while True:
             with self._state:
                 full, self._pending_full, self._again = self._pending_full, False, False
+                collect, self._collect = self._collect, set()
             try:
-                self.sync(full=True if full else None)
+                self.sync(full=full)
+                self.collect_blobs(collect)
             except Exception:  # noqa: BLE001 - a worker must not die loudly; the next pass retries
                 import traceback
                 traceback.print_exc()
@@ -551,20 +601,21 @@ class HistoryIndex:
                     return
 
     def ensure_current(self) -> None:
-        """Blocking: wait for a running pass, then sync (a full pass once per session)."""
+        """Blocking: wait for a running pass, then a quick one of our own."""
         worker = self._worker
         if worker is not None and worker is not threading.current_thread():
             worker.join()
         self.sync()
 
-    def sync(self, *, full: bool | None = None) -> bool:
+    def sync(self, *, full: bool = False) -> bool:
         """Bring the index in line with the folder; returns whether anything changed. A quick
         pass re-lists only folders whose mtime differs from the recorded one; a full pass
         compares every sidecar's mtime and size and checks the index file's integrity.
-        full=None: a full pass if none has run in this session yet."""
+        A quick pass is cheap (one stat per day folder, plus the changed folders) and
+        mostly releases the interpreter; a full pass or a rebuild is Python-heavy."""
         with self._sync_lock:
             try:
-                return self._sync(not self._verified if full is None else full)
+                return self._sync(full)
             except sqlite3.Error as exc:
                 self._guard(exc)
                 if _corrupt(exc):          # rebuilt from scratch, once
@@ -607,7 +658,6 @@ class HistoryIndex:
                     return self.generation != gen
         if full or known.get(_BLOBS_KEY) != blobs_mtime:
             self._sync_blobs(blobs_mtime)
-        self._verified = True
         if self._building:
             self._building = False
             self.generation += 1
@@ -668,14 +718,27 @@ class HistoryIndex:
     def _apply(self, folder: str, todo: list[_Parsed], drop: list[str],
                image_fixes: list[tuple[int | None, int]], vanished: list[int],
                mtime_ns: int | None = None) -> None:
+        done = 0
+        while len(todo) - done > 0:          # short transactions: record() and delete() never wait long
+            with self._tx() as w:
+                began = time.perf_counter()
+                while done < len(todo) and time.perf_counter() - began < _TX_S:
+                    self._upsert(w, todo[done])
+                    done += 1
+            time.sleep(0)
         with self._tx() as w:
-            for parsed in todo:
-                self._upsert(w, parsed)
             for name in drop:
                 rows = w.execute("select rowid from entries where folder = ? and name = ?",
                                  (folder, name)).fetchall()
                 self._delete_rows(w, [r[0] for r in rows])
             w.executemany("update entries set image_bytes = ? where rowid = ?", image_fixes)
+            if self.fts:
+                for _, rowid in image_fixes:
+                    r = w.execute("select prompt, model, label, blend_file, image_bytes from entries "
+                                  "where rowid = ?", (rowid,)).fetchone()
+                    w.execute("delete from fts where rowid = ?", (rowid,))
+                    w.execute("insert into fts(rowid, text, tags) values (?, ?, ?)",
+                              (rowid, " ".join(words(f"{r[0]} {r[1]} {r[2]}")), _tags(r[4], r[3])))
             gone = []
             for rowid in vanished:
                 r = w.execute("select name from entries where rowid = ?", (rowid,)).fetchone()

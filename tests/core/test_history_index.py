@@ -91,19 +91,23 @@ def test_hand_edits_are_picked_up(tmp_path):
     assert [e.prompt for e in h.entries(search="copied")] == []
 
 
-def test_a_sidecar_rewritten_in_place_is_seen_by_the_next_session(tmp_path):
+def test_a_sidecar_rewritten_in_place_is_seen_after_refresh(tmp_path):
     h = history.History(tmp_path)
     entry = record(h, "old words")
     assert h.entries(search="old")
     meta = json.loads(entry.sidecar.read_text())
     meta["prompt"] = "new words and a longer prompt"
-    entry.sidecar.write_text(json.dumps(meta))         # same folder mtime: only a full pass sees it
-    h = new_session(tmp_path)
-    assert [e.prompt for e in h.entries(search="new")] == ["new words and a longer prompt"]
-    assert h.entries(search="old") == []
+    entry.sidecar.write_text(json.dumps(meta))   # the folder's mtime does not change: the quick check misses it
+    h.refresh(full=True)                          # the panel's Refresh button
+    wait_idle(h)
+    assert [e.prompt for e in h.page(search="new")[0]] == ["new words and a longer prompt"]
+    assert h.page(search="old")[1] == 0
 
 
-def test_search_as_you_type_on_prompt_and_model(tmp_path):
+@pytest.mark.parametrize("kind", ["fts5", "fts4", "fts3", "like"])
+def test_search_as_you_type_on_prompt_and_model(tmp_path, monkeypatch, kind):
+    # Blender's SQLite may lack FTS5 (or any FTS): every fallback answers the same.
+    monkeypatch.setattr(history_index, "_FTS", tuple(f for f in history_index._FTS if f[0] == kind))
     h = history.History(tmp_path)
     record(h, "Mossy stone wall, seamless")
     record(h, "rusty metal plates", model="gemini-3-pro-image")
@@ -118,6 +122,11 @@ def test_search_as_you_type_on_prompt_and_model(tmp_path):
     assert len(found("")) == len(found("  ,; ")) == 3
     assert found('"or') == [] and found("AND NOT") == []       # query syntax is just text
     assert h.page(search="wall", limit=10)[1] == 1
+    assert h.index.fts == ("" if kind == "like" else kind)
+    record(h, "mossy failure", image=False, blend="x.blend")
+    assert h.page(search="moss", limit=10)[1] == 2
+    assert [e.prompt for e in h.page(search="moss", with_images_only=True, limit=10)[0]] == ["Mossy stone wall, seamless"]
+    assert [e.prompt for e in h.page(search="moss", blend_file="x.blend", limit=10)[0]] == ["mossy failure"]
 
 
 def test_this_file_only_and_totals(tmp_path):
@@ -206,3 +215,25 @@ def test_a_broken_index_never_costs_a_result(tmp_path):
     entry = record(h, "after")
     assert entry.image_path is not None
     assert {e.prompt for e in h.entries()} == {"before", "after"}
+
+
+def test_the_panel_delete_collects_unused_blobs_on_the_worker(tmp_path):
+    from nanobanana_addon.core.request import Part, Turn
+    h = history.History(tmp_path)
+    shared, own = png(9, 9, color=(1, 2, 3)), png(9, 9, color=(4, 5, 6))
+
+    def with_refs(*refs):
+        res = result()
+        res.turns = [Turn("user", tuple(Part(data=r, mime_type="image/png") for r in refs)),
+                     Turn("model", (Part(data=res.images[0].data, mime_type="image/png"),))]
+        return h.record(GenerationRequest(model="gemini-nano-banana-2.1", prompt="p"), result=res)
+
+    a, b = with_refs(shared, own), with_refs(shared)
+    assert len(list((tmp_path / "blobs").iterdir())) == 2
+    assert h.delete(a.id, later=True)
+    wait_idle(h)
+    assert len(list((tmp_path / "blobs").iterdir())) == 1          # `own` went, `shared` is b's
+    assert h.load_turns(h.get(b.id)) is not None
+    h.delete(b.id, later=True)
+    wait_idle(h)
+    assert list((tmp_path / "blobs").iterdir()) == []
