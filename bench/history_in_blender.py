@@ -135,7 +135,7 @@ for count in COUNTS:
     saw_indexing = "Indexing" in layout.text()
     index = hist.index
     while index.busy:
-        time.sleep(0.02)
+        time.sleep(0.05)
         d, layout = draw()
         during.append(d)
         saw_indexing = saw_indexing or "Indexing" in layout.text()
@@ -166,6 +166,7 @@ for count in COUNTS:
             keys.append(timed(lambda i=i: (setattr(s, "gallery_search", TYPED[:i]), draw())))
     r["keystroke"] = stats(keys)
     s.gallery_search = TYPED
+    draw()
     r["matches"] = gallery._view["count"]
     s.gallery_search = ""
 

@@ -35,6 +35,9 @@ BLOBS = "blobs"
 _BLOBS_KEY = "/blobs"      # the blobs folder's row in `folders` (cannot clash with a folder name)
 _BATCH = 200               # sidecars parsed between writes while syncing
 _TX_S = 0.004              # a sync's write transaction ends after this long (others may wait)
+_TX_BUILD_S = 0.05         # ... while building a new index (fewer, larger full-text segments)
+_CK_COMMITS = 256          # commits between copies of the write-ahead log into the index
+_DELAY_S = 0.1             # a requested pass starts this much later: not while the panel redraws
 _MAX_ROWID = 2**62
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -51,6 +54,7 @@ create table entries(
     unique(folder, name));
 create index entries_id on entries(id);
 create index entries_blend on entries(blend_file);
+create index entries_blend_images on entries(blend_file) where image_bytes is not null;
 create table entry_blobs(entry integer not null, sha text not null);
 create index entry_blobs_sha on entry_blobs(sha);
 create index entry_blobs_entry on entry_blobs(entry);
@@ -197,11 +201,17 @@ def _tags(image_bytes: int | None, blend_file: str) -> str:
 
 
 def _corrupt(exc: BaseException) -> bool:
-    """A broken index (rebuild it), not a busy one (try again later)."""
-    if not isinstance(exc, sqlite3.DatabaseError):
+    """A broken index (rebuild it), not a busy or unwritable one, nor our own misuse."""
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.ProgrammingError | sqlite3.InterfaceError):
         return False
     text = str(exc).lower()
-    return not any(w in text for w in ("locked", "busy", "unable to open", "readonly", "interrupted"))
+    return not any(w in text for w in ("locked", "busy", "unable to open", "readonly", "read-only",
+                                       "interrupted", "disk i/o", "full"))
+
+
+def _unwritable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("unable to open", "readonly", "read-only"))
 
 
 class HistoryIndex:
@@ -216,20 +226,45 @@ class HistoryIndex:
         self._wlock = threading.RLock()    # the writer connection and its transactions
         self._rlock = threading.Lock()     # the reader connection
         self._sync_lock = threading.Lock()  # one sync at a time
-        self._state = threading.Lock()     # worker bookkeeping below
+        self._cond = threading.Condition()  # the worker's requests below
         self._worker: threading.Thread | None = None
-        self._pending_full = False
-        self._again = False
+        self._pending = self._pending_full = self._running = False
         self._collect: set[str] = set()    # blobs to delete after the next pass if unused
         self._building = False             # created empty: the first full pass is filling it
         self._closed = False
+        self._commits = 0                  # since the last checkpoint
+        self._epoch = 0                    # bumped by every reset: a pass running then starts over
 
     # ---------------------------------------------------------------- connections
     def _connect(self, path: Path, timeout: float) -> sqlite3.Connection:
         conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False, isolation_level=None)
         conn.execute("pragma journal_mode=wal")      # stays in rollback mode where WAL is refused
         conn.execute("pragma synchronous=normal")    # durable enough: the index is rebuildable
+        # Never checkpoint on commit: a commit on the main thread (delete) would then copy
+        # the log into the index. Workers do it (_checkpoint), off the main thread.
+        conn.execute("pragma wal_autocheckpoint=0")
         return conn
+
+    def _checkpoint(self, force: bool = False) -> None:
+        """Copy the write-ahead log into the index every so many commits (worker and job
+        threads only), on its own connection so that writers and readers go on meanwhile.
+        Then write once, here: the first write after a checkpoint restarts the log, which
+        costs several ms, and the next writer could be a delete on the main thread."""
+        if self._w is None or (not force and self._commits < _CK_COMMITS):
+            return
+        self._commits = 0
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=1.0, isolation_level=None)
+            try:
+                conn.execute("pragma wal_checkpoint(passive)")
+            finally:
+                conn.close()
+            with self._wlock:
+                w = self._open()
+                if w is not None:
+                    w.execute("insert or replace into info values ('checkpoint', ?)", (str(time.time()),))
+        except sqlite3.Error:
+            pass
 
     def _open(self) -> sqlite3.Connection | None:
         """The writer connection, opening (and if need be creating) the index. None when
@@ -244,7 +279,7 @@ class HistoryIndex:
             try:
                 self._w = self._attach(self.path)
             except sqlite3.OperationalError as exc:
-                if _corrupt(exc):
+                if not _unwritable(exc) or self.path.parent != self.root:
                     raise
                 # A read-only history folder: keep the index in the temp folder instead.
                 tag = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:16]
@@ -324,12 +359,15 @@ class HistoryIndex:
             self._r = self._w = None
             self._remove_files(self.path)
             self.generation += 1
+            self._epoch += 1
 
     def close(self) -> None:
         """Stop the worker (after its current batch) and close the connections."""
-        self._closed = True
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
         worker = self._worker
-        if worker is not None:
+        if worker is not None and worker is not threading.current_thread():
             worker.join(5)
         with self._rlock, self._wlock:
             for conn in (self._r, self._w):
@@ -353,9 +391,10 @@ class HistoryIndex:
             conn.execute("commit")
             if conn.total_changes != before:
                 self.generation += 1
+                self._commits += 1
 
     def _guard(self, exc: BaseException) -> None:
-        if _corrupt(exc):
+        if _corrupt(exc) and not self._closed:
             self._reset()
 
     # ---------------------------------------------------------------- state
@@ -367,8 +406,8 @@ class HistoryIndex:
 
     @property
     def busy(self) -> bool:
-        worker = self._worker
-        return worker is not None and worker.is_alive()
+        """A pass is asked for or running."""
+        return self._pending or self._running
 
     # ---------------------------------------------------------------- writes
     def add(self, sidecar: Path, meta: dict[str, Any]) -> bool:
@@ -391,6 +430,7 @@ class HistoryIndex:
                 # The folder's mtime is left as it was: this write makes the folder look
                 # changed, so a hand edit made at the same moment is never missed.
                 w.execute("insert or ignore into folders values (?, -1)", (parsed.values[0],))
+            self._checkpoint()                # record() runs on a job thread
             return True
         except (sqlite3.Error, OSError) as exc:
             self._guard(exc)
@@ -573,38 +613,46 @@ class HistoryIndex:
         """Bring the index up to date on a worker thread; returns at once. Calls made while
         a pass runs collapse into one more pass. `collect`: conversation blobs to delete
         after that pass unless an entry still refers to them."""
-        with self._state:
-            self._collect |= set(collect)
+        with self._cond:
             if self._closed:
                 return
+            self._collect |= set(collect)
             self._pending_full = self._pending_full or full
-            if self._worker is not None and self._worker.is_alive():
-                self._again = True
-                return
-            self._worker = threading.Thread(target=self._work, name="nanobanana-history-index", daemon=True)
-            self._worker.start()
+            self._pending = True
+            self._cond.notify()
+            if self._worker is None:         # started once, then woken: no thread start per action
+                self._worker = threading.Thread(target=self._work, name="nanobanana-history-index",
+                                                daemon=True)
+                self._worker.start()
 
     def _work(self) -> None:
         while True:
-            with self._state:
-                full, self._pending_full, self._again = self._pending_full, False, False
-                collect, self._collect = self._collect, set()
+            with self._cond:
+                while not self._pending and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+            # Wait a little: the pass (Python work holding the interpreter lock) then runs after
+            # the redraw that follows the action which asked for it; a burst becomes one pass.
+            time.sleep(_DELAY_S)
+            with self._cond:
+                full, collect = self._pending_full, self._collect
+                self._pending = self._pending_full = False
+                self._collect = set()
+                self._running = True
             try:
                 self.sync(full=full)
                 self.collect_blobs(collect)
             except Exception:  # noqa: BLE001 - a worker must not die loudly; the next pass retries
                 import traceback
                 traceback.print_exc()
-            with self._state:
-                if not self._again or self._closed:
-                    self._worker = None
-                    return
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
 
     def ensure_current(self) -> None:
-        """Blocking: wait for a running pass, then a quick one of our own."""
-        worker = self._worker
-        if worker is not None and worker is not threading.current_thread():
-            worker.join()
+        """Blocking: a quick pass now (after any pass already running)."""
         self.sync()
 
     def sync(self, *, full: bool = False) -> bool:
@@ -614,13 +662,19 @@ class HistoryIndex:
         A quick pass is cheap (one stat per day folder, plus the changed folders) and
         mostly releases the interpreter; a full pass or a rebuild is Python-heavy."""
         with self._sync_lock:
-            try:
-                return self._sync(full)
-            except sqlite3.Error as exc:
-                self._guard(exc)
-                if _corrupt(exc):          # rebuilt from scratch, once
-                    return self._sync(True)
-                raise
+            for attempt in range(3):
+                epoch = self._epoch
+                try:
+                    changed = self._sync(full)
+                except sqlite3.Error as exc:
+                    self._guard(exc)
+                    if not _corrupt(exc) or attempt == 2:
+                        raise
+                    continue               # reset: rebuild from the sidecars
+                if self._epoch == epoch or self._closed:
+                    return changed
+                # The index was found broken and reset while this pass ran: start over.
+            return True
 
     def _sync(self, full: bool) -> bool:
         gen = self.generation
@@ -654,14 +708,40 @@ class HistoryIndex:
         for folder in sorted(disk, reverse=True):        # newest days first: shown first
             if full or known.get(folder) != disk[folder]:
                 self._sync_folder(folder, disk[folder])
+                self._checkpoint()
                 if self._closed:
                     return self.generation != gen
         if full or known.get(_BLOBS_KEY) != blobs_mtime:
             self._sync_blobs(blobs_mtime)
+        if self.generation - gen > 4:          # many transactions: tidy the full-text index
+            self._merge()
+            self._checkpoint(force=True)
+        self._checkpoint()
         if self._building:
             self._building = False
             self.generation += 1
         return self.generation != gen
+
+    def _merge(self) -> None:
+        """Merge the full-text index's segments in short steps. A rebuild leaves many; left
+        alone, SQLite merges them bit by bit inside later transactions, a delete on the main
+        thread among them (several ms each, for a while)."""
+        step = {"fts5": "insert into fts(fts, rank) values ('merge', 200)",
+                "fts4": "insert into fts(fts) values ('merge=200,8')"}.get(self.fts)
+        if step is None:
+            return
+        for _ in range(10000):
+            if self._closed:
+                return
+            with self._wlock:
+                w = self._open()
+                if w is None:
+                    return
+                before = w.total_changes
+                w.execute(step)                  # autocommit: one short transaction
+                if w.total_changes - before < 2:      # SQLite's "nothing left to merge"
+                    return
+            time.sleep(0)
 
     def _replaced(self) -> bool:
         """The index file was deleted or replaced under us (the folder was removed by hand)."""
@@ -722,7 +802,8 @@ class HistoryIndex:
         while len(todo) - done > 0:          # short transactions: record() and delete() never wait long
             with self._tx() as w:
                 began = time.perf_counter()
-                while done < len(todo) and time.perf_counter() - began < _TX_S:
+                budget = _TX_BUILD_S if self._building else _TX_S
+                while done < len(todo) and time.perf_counter() - began < budget:
                     self._upsert(w, todo[done])
                     done += 1
             time.sleep(0)
