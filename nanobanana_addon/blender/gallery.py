@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from ..core.history import Entry
 
 PAGE = 8
+# Wake the index's worker from the timer tick (the UI), or at once where no timer runs
+# (background mode: scripts, tests, the benchmark, which calls _poll() itself).
+WAKE_NOW = bpy.app.background
 COUNT_CAP = 1000     # a search counts its matches up to here (then "1,000+"): keystrokes stay fast
 POLL_S = 0.25
 _previews = None
@@ -32,10 +35,11 @@ _view: dict = {"key": None, "query": None, "offset": 0, "entries": [], "count": 
                "indexing": False, "index": None, "check": True}
 
 
-def invalidate() -> None:
-    """Re-read the page at the next draw, and look for changes on disk (off the main thread)."""
+def invalidate(check: bool = True) -> None:
+    """Re-read the page at the next draw and, with `check`, look for changes made on disk
+    behind our back (off the main thread)."""
     _view["key"] = None
-    _view["check"] = True
+    _view["check"] = _view["check"] or check
 
 
 def _listing(context) -> dict:
@@ -48,7 +52,7 @@ def _listing(context) -> dict:
     index = hist.index
     if _view["check"] or index is not _view["index"]:
         _view["check"], _view["index"] = False, index
-        hist.refresh()                       # hand edits, another Blender, a missing index
+        hist.index.refresh(wake=WAKE_NOW)    # hand edits, another Blender, a missing index
         _watch()
     key = (query, _view["offset"], index.generation)
     if _view["key"] != key:
@@ -97,10 +101,11 @@ def _redraw() -> None:
 
 
 def _poll() -> float | None:
-    """While the index is being synced or built: redraw when it changed, then stop."""
+    """Timer: wake the index's worker, then while it works redraw when the index changed."""
     index = _view["index"]
     if index is None:
         return None
+    index.wake()
     key = _view["key"]
     if key is None or key[2] != index.generation:
         _redraw()
@@ -268,10 +273,11 @@ class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
     def execute(self, context):
         if self.entry(context) is None:
             return {"CANCELLED"}
-        runtime.history(context).delete(self.entry_id, later=True)   # blobs: on the worker
+        runtime.history(context).delete(self.entry_id, later=True, wake=WAKE_NOW)  # blobs: on the worker
+        _watch()
         if _previews is not None and self.entry_id in _previews:
             del _previews[self.entry_id]
-        invalidate()
+        invalidate(check=False)          # the index knows: it was told by delete()
         return {"FINISHED"}
 
 

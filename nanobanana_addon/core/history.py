@@ -322,9 +322,10 @@ class History:
             return None
         return self.load(self.root / entry_id[:8] / f"{entry_id}.json")
 
-    def delete(self, entry_id: str, *, collect: bool = True, later: bool = False) -> bool:
+    def delete(self, entry_id: str, *, collect: bool = True, later: bool = False, wake: bool = True) -> bool:
         """Delete an entry's image and sidecar, then the conversation blobs nothing else
-        refers to: now, or with `later` on the index's worker thread (the panel)."""
+        refers to: now, or with `later` on the index's worker thread (the panel; with
+        wake=False at the worker's next wake())."""
         entry = self.get(entry_id)
         if entry is None:
             return False
@@ -334,7 +335,7 @@ class History:
         self.index.remove(entry.sidecar)
         blobs = history_index.blobs_of(entry.meta)
         if collect and later:
-            self.index.refresh(collect=blobs)
+            self.index.refresh(collect=blobs, wake=wake)
         elif collect:
             self._collect_blobs(blobs)
         return True

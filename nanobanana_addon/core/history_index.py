@@ -228,7 +228,7 @@ class HistoryIndex:
         self._sync_lock = threading.Lock()  # one sync at a time
         self._cond = threading.Condition()  # the worker's requests below
         self._worker: threading.Thread | None = None
-        self._pending = self._pending_full = self._running = False
+        self._pending = self._pending_full = self._running = self._woken = False
         self._collect: set[str] = set()    # blobs to delete after the next pass if unused
         self._building = False             # created empty: the first full pass is filling it
         self._closed = False
@@ -609,16 +609,28 @@ class HistoryIndex:
         return {r[0] for r in self._read(("select distinct sha from entry_blobs", ()))[0]}
 
     # ---------------------------------------------------------------- keeping up with the folder
-    def refresh(self, *, full: bool = False, collect: set[str] | frozenset[str] = frozenset()) -> None:
+    def refresh(self, *, full: bool = False, collect: set[str] | frozenset[str] = frozenset(),
+                wake: bool = True) -> None:
         """Bring the index up to date on a worker thread; returns at once. Calls made while
         a pass runs collapse into one more pass. `collect`: conversation blobs to delete
-        after that pass unless an entry still refers to them."""
+        after that pass unless an entry still refers to them. wake=False only asks: the
+        pass starts at the next wake() (the panel wakes from a timer tick, because waking a
+        thread hands it the interpreter lock for a moment)."""
         with self._cond:
             if self._closed:
                 return
             self._collect |= set(collect)
             self._pending_full = self._pending_full or full
             self._pending = True
+        if wake:
+            self.wake()
+
+    def wake(self) -> None:
+        """Start the pass asked for, if any."""
+        with self._cond:
+            if self._closed or not self._pending or self._woken:
+                return
+            self._woken = True
             self._cond.notify()
             if self._worker is None:         # started once, then woken: no thread start per action
                 self._worker = threading.Thread(target=self._work, name="nanobanana-history-index",
@@ -628,7 +640,7 @@ class HistoryIndex:
     def _work(self) -> None:
         while True:
             with self._cond:
-                while not self._pending and not self._closed:
+                while not self._woken and not self._closed:
                     self._cond.wait()
                 if self._closed:
                     return
@@ -636,8 +648,10 @@ class HistoryIndex:
             # the redraw that follows the action which asked for it; a burst becomes one pass.
             time.sleep(_DELAY_S)
             with self._cond:
+                if self._closed:
+                    return
                 full, collect = self._pending_full, self._collect
-                self._pending = self._pending_full = False
+                self._pending = self._pending_full = self._woken = False
                 self._collect = set()
                 self._running = True
             try:
