@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark command: `python3 bench/run.py [--blender 4.5.15] [--repeats 7] [--smoke]`
-(any version of tools/bpy_env.BLENDER_VERSIONS).
+"""Benchmark command: `python3 bench/run.py [--blender 4.5.15] [--repeats 7] [--smoke]
+[--case all|main|history]`.
 
-Runs bench/in_blender.py inside a real headless Blender (cached PyPI bpy venv) with an
-isolated profile, on the built linux-x64 zip, against the fake Gemini server. Prints a
-table of medians and ratios measured side by side in one process, and writes JSON to
-bench/results/latest.json. Never fails on timing: figures, not tests.
+Runs bench/in_blender.py (P1-P6) and bench/history_in_blender.py (the History panel at
+0 / 5,000 / 50,000 entries) inside a real headless Blender (cached PyPI bpy venv), each
+with an isolated profile, on the built linux-x64 zip (P1-P6 against the fake Gemini
+server). Prints tables of medians and ratios measured side by side in one process, and
+writes JSON to bench/results/latest.json and latest-history.json. Never fails on timing:
+figures, not tests.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100, help="consecutive jobs for P6")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes and counts (keeps the code working in CI)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    ap.add_argument("--case", choices=["all", "main", "history"], default="all")
+    ap.add_argument("--history-counts", default="", help="e.g. 0,5000 (default 0,5000,50000)")
     args = ap.parse_args()
     zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
     if not zips:
@@ -36,13 +40,25 @@ def main() -> int:
             return 1
         zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
     py = ensure_bpy(args.blender)
-    with tempfile.TemporaryDirectory(prefix="nb-bench-") as profile:
-        cmd = [str(py), str(ROOT / "bench" / "in_blender.py"), "--zip", str(zips[-1]),
-               "--profile", profile, "--repeats", str(args.repeats), "--latency", str(args.latency),
-               "--jobs", str(args.jobs), "--out", args.out, "--blender", args.blender]
-        if args.smoke:
-            cmd.append("--smoke")
-        return subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
+    code = 0
+    if args.case in ("all", "main"):
+        with tempfile.TemporaryDirectory(prefix="nb-bench-") as profile:
+            cmd = [str(py), str(ROOT / "bench" / "in_blender.py"), "--zip", str(zips[-1]),
+                   "--profile", profile, "--repeats", str(args.repeats), "--latency", str(args.latency),
+                   "--jobs", str(args.jobs), "--out", args.out, "--blender", args.blender]
+            if args.smoke:
+                cmd.append("--smoke")
+            code |= subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
+    if args.case in ("all", "history"):
+        out = str(Path(args.out).with_name(Path(args.out).stem + "-history.json"))
+        with tempfile.TemporaryDirectory(prefix="nb-bench-") as profile:
+            cmd = [str(py), str(ROOT / "bench" / "history_in_blender.py"), "--zip", str(zips[-1]),
+                   "--profile", profile, "--repeats", str(args.repeats), "--out", out,
+                   "--blender", args.blender, "--counts", args.history_counts]
+            if args.smoke:
+                cmd.append("--smoke")
+            code |= subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
+    return code
 
 
 if __name__ == "__main__":

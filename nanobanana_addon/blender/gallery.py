@@ -1,16 +1,20 @@
 """The history gallery: thumbnails of saved results (bpy.utils.previews), search and filter,
-and one-click actions per entry: load, apply to the selection, send to the Image Editor,
-recall the prompt and settings, delete, open the folder, prune beyond the size limit.
+pages of results, and one-click actions per entry: load, apply to the selection, send to
+the Image Editor, recall the prompt and settings, delete, open the folder, prune beyond the
+size limit.
 
-The folder listing is cached and refreshed when a job lands or an action changes it, so
-drawing the panel never rescans the disk."""
+Drawing reads one page from the history index (core/history_index.py), and only when the
+search, filter, page or index changed: never a sidecar, never a folder scan. Looking for
+hand edits and rebuilding the index run on a worker thread; a timer redraws the panel when
+they change something. Thumbnails are loaded for the rows shown and freed when they leave."""
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 import bpy
 import bpy.utils.previews
-from bpy.props import EnumProperty, StringProperty
+from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from ..core import errors, models
 from . import apply, history_rows, intents, live_models, preferences, runtime
@@ -20,34 +24,97 @@ if TYPE_CHECKING:
     from ..core.history import Entry
 
 PAGE = 8
+# Wake the index's worker from the timer tick (the UI), or at once where no timer runs
+# (background mode: scripts, tests, the benchmark, which calls _poll() itself).
+WAKE_NOW = bpy.app.background
+COUNT_CAP = 1000     # a search counts its matches up to here (then "1,000+"): keystrokes stay fast
+POLL_S = 0.25
 _previews = None
-_cache: dict = {"key": None, "entries": [], "bytes": 0}
+# What the panel shows: the page of entries for `key` = (query, offset, index generation).
+_view: dict = {"key": None, "query": None, "offset": 0, "entries": [], "count": 0, "bytes": 0,
+               "indexing": False, "index": None, "check": True}
 
 
-def invalidate() -> None:
-    _cache["key"] = None
+def invalidate(check: bool = True) -> None:
+    """Re-read the page at the next draw and, with `check`, look for changes made on disk
+    behind our back (off the main thread)."""
+    _view["key"] = None
+    _view["check"] = _view["check"] or check
+
+
+def _listing(context) -> dict:
+    s = context.scene.nanobanana
+    hist = runtime.history(context)
+    blend = bpy.data.filepath if s.gallery_this_file else None
+    query = (str(hist.root), s.gallery_search, blend)
+    if query != _view["query"]:
+        _view["query"], _view["offset"] = query, 0
+    index = hist.index
+    if _view["check"] or index is not _view["index"]:
+        _view["check"], _view["index"] = False, index
+        hist.index.refresh(wake=WAKE_NOW)    # hand edits, another Blender, a missing index
+        _watch()
+    key = (query, _view["offset"], index.generation)
+    if _view["key"] != key:
+        found, count = hist.page(search=s.gallery_search, blend_file=blend, with_images_only=True,
+                                 offset=_view["offset"], limit=PAGE, count_cap=COUNT_CAP)
+        if not found and count and _view["offset"]:          # the last page emptied: step back
+            _view["offset"] = max(0, (count - 1) // PAGE * PAGE)
+            found, count = hist.page(search=s.gallery_search, blend_file=blend, with_images_only=True,
+                                     offset=_view["offset"], limit=PAGE, count_cap=COUNT_CAP)
+        _view.update(key=(query, _view["offset"], index.generation), entries=found, count=count,
+                     bytes=hist.totals()[1], indexing=hist.indexing)
+        _keep_previews({e.id for e in found})
+    return _view
 
 
 def entries(context) -> list[Entry]:
-    s = context.scene.nanobanana
-    root = runtime.history_root(context)
-    blend = bpy.data.filepath if s.gallery_this_file else None
-    key = (str(root), s.gallery_search, blend)
-    if _cache["key"] != key:
-        hist = runtime.history(context)
-        _cache["entries"] = hist.entries(search=s.gallery_search, blend_file=blend,
-                                         with_images_only=True)
-        _cache["bytes"] = hist.total_bytes()
-        _cache["key"] = key
-    return _cache["entries"]
+    """The entries shown now (one page)."""
+    return _listing(context)["entries"]
+
+
+def _keep_previews(ids: set[str]) -> None:
+    """Free the thumbnails of rows no longer shown."""
+    if _previews is None:
+        return
+    for name in [n for n in _previews if n not in ids]:
+        del _previews[name]
 
 
 def icon_for(entry: Entry) -> int:
-    if _previews is None or entry.image_path is None:
+    if _previews is None:
         return 0
     if entry.id not in _previews:
-        _previews.load(entry.id, str(entry.image_path), "IMAGE")
+        path = entry.image_path
+        if path is None:
+            return 0
+        _previews.load(entry.id, str(path), "IMAGE")
     return _previews[entry.id].icon_id
+
+
+def _redraw() -> None:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm else ():
+        for area in window.screen.areas:
+            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR"}:
+                area.tag_redraw()
+
+
+def _poll() -> float | None:
+    """Timer: wake the index's worker, then while it works redraw when the index changed."""
+    index = _view["index"]
+    if index is None:
+        return None
+    index.wake()
+    key = _view["key"]
+    if key is None or key[2] != index.generation:
+        _redraw()
+    return POLL_S if index.busy else None
+
+
+def _watch() -> None:
+    if not bpy.app.timers.is_registered(_poll):
+        bpy.app.timers.register(_poll, first_interval=POLL_S)
 
 
 def draw(layout, context) -> None:
@@ -57,18 +124,30 @@ def draw(layout, context) -> None:
     row.prop(s, "gallery_this_file", text="", icon="FILE_BLEND")
     row.operator("nanobanana.history_refresh", text="", icon="FILE_REFRESH")
     row.operator("nanobanana.history_open_folder", text="", icon="FILEBROWSER")
-    found = entries(context)
-    if not found:
-        layout.label(text="No saved results yet" if not s.gallery_search else "Nothing matches")
-    for entry in found[:PAGE]:
+    view = _listing(context)
+    found, count, offset = view["entries"], view["count"], view["offset"]
+    if view["indexing"]:
+        layout.label(text=errors.history_indexing(count), icon="SORTTIME")
+    elif not found:
+        layout.label(text=errors.history_empty(bool(s.gallery_search.strip())))
+    for entry in found:
         history_rows.draw_entry(layout, context, entry, icon_for(entry))
-    if len(found) > PAGE:
-        layout.label(text=f"{len(found) - PAGE} more: search", icon="VIEWZOOM")
+    if count > PAGE:
+        nav = layout.row(align=True)
+        prev = nav.row(align=True)
+        prev.enabled = offset > 0
+        prev.operator("nanobanana.history_page", text="", icon="TRIA_LEFT").step = -1
+        searched = any(c.isalnum() for c in s.gallery_search)     # a search counts up to the cap
+        more = searched and count > offset + COUNT_CAP
+        nav.label(text=errors.history_page(offset + 1, offset + len(found), offset + COUNT_CAP if more else count,
+                                           more))
+        nxt = nav.row(align=True)
+        nxt.enabled = offset + PAGE < count
+        nxt.operator("nanobanana.history_page", text="", icon="TRIA_RIGHT").step = 1
     cap = preferences.get(context).history_cap_mb
-    used = _cache["bytes"] / 1e6      # measured with the cached listing, not per redraw
+    used = view["bytes"] / 1e6      # from the index's running totals, not measured per redraw
     if used > cap:
-        layout.operator("nanobanana.history_prune", icon="ERROR",
-                        text=f"History uses {used:.0f} MB of {cap} MB: prune…")
+        layout.operator("nanobanana.history_prune", icon="ERROR", text=errors.history_over_cap(used, cap))
 
 
 class _EntryOperator:
@@ -180,8 +259,11 @@ class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
     def execute(self, context):
         if self.entry(context) is None:
             return {"CANCELLED"}
-        runtime.history(context).delete(self.entry_id)
-        invalidate()
+        runtime.history(context).delete(self.entry_id, later=True, wake=WAKE_NOW)  # blobs: on the worker
+        _watch()
+        if _previews is not None and self.entry_id in _previews:
+            del _previews[self.entry_id]
+        invalidate(check=False)          # the index knows: it was told by delete()
         return {"FINISHED"}
 
 
@@ -202,12 +284,26 @@ class NANOBANANA_OT_history_prune(bpy.types.Operator):
 
 
 class NANOBANANA_OT_history_refresh(bpy.types.Operator):
-    """Re-read the history folder"""
+    """Look through the history folder again for results added, changed or removed by hand"""
     bl_idname = "nanobanana.history_refresh"
     bl_label = "Refresh History"
 
     def execute(self, context):
+        runtime.history(context).refresh(full=True)
         invalidate()
+        return {"FINISHED"}
+
+
+class NANOBANANA_OT_history_page(bpy.types.Operator):
+    """Show newer or older saved results"""
+    bl_idname = "nanobanana.history_page"
+    bl_label = "Page Through History"
+    step: IntProperty(default=1)  # type: ignore[valid-type]
+
+    def execute(self, context):
+        count = _view["count"]
+        offset = _view["offset"] + self.step * PAGE
+        _view["offset"] = max(0, min(offset, (count - 1) // PAGE * PAGE if count else 0))
         return {"FINISHED"}
 
 
@@ -224,7 +320,8 @@ class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
 
 
 CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_continue, NANOBANANA_OT_history_recall, NANOBANANA_OT_history_delete,
-           NANOBANANA_OT_history_prune, NANOBANANA_OT_history_refresh, NANOBANANA_OT_history_open_folder)
+           NANOBANANA_OT_history_prune, NANOBANANA_OT_history_refresh, NANOBANANA_OT_history_page,
+           NANOBANANA_OT_history_open_folder)
 
 
 def register() -> None:
@@ -234,7 +331,12 @@ def register() -> None:
 
 def unregister() -> None:
     global _previews
+    if bpy.app.timers.is_registered(_poll):
+        bpy.app.timers.unregister(_poll)
     if _previews is not None:
         bpy.utils.previews.remove(_previews)
     _previews = None
-    invalidate()
+    _view.update(key=None, query=None, offset=0, entries=[], index=None, check=True)
+    index_module = sys.modules.get(__package__.rpartition(".")[0] + ".core.history_index")
+    if index_module is not None:          # loaded only once the history was used
+        index_module.close_all()

@@ -39,10 +39,9 @@ def draw_entry(layout, context, entry, icon: int) -> None:
         lines = [lines[0], ui_text.shorten(" ".join(lines[1:]), width)]
     for line in lines:
         col.label(text=line)
-    col.label(text=ui_text.shorten(models.label_of(str(entry.meta.get("model", ""))), width))
-    cost = entry.meta.get("cost_usd")
-    facts = [when(str(entry.meta.get("created", ""))), f"${cost:.3f}" if cost else "",
-             "after cancel" if entry.meta.get("cancelled") else ""]
+    col.label(text=ui_text.shorten(models.label_of(entry.model), width))
+    cost = entry.cost_usd           # index fields only: a row never reads its sidecar
+    facts = [when(entry.created_text), f"${cost:.3f}" if cost else ""]
     col.label(text=" · ".join(f for f in facts if f))
     ops = box.row(align=True)
     for op_id, mode, icon_name in BUTTONS:

@@ -324,6 +324,22 @@ def ratio_rewritten(requested: str, width: int, height: int) -> str:
             "proxy on the way changed the aspect ratio")
 
 
+def history_indexing(found: int) -> str:
+    return f"Indexing history… {found:,} found so far" if found else "Indexing history…"
+
+
+def history_empty(searching: bool) -> str:
+    return "Nothing matches" if searching else "No saved results yet"
+
+
+def history_page(first: int, last: int, total: int, more: bool = False) -> str:
+    return f"{first:,}–{last:,} of {total:,}" + ("+" if more else "")
+
+
+def history_over_cap(used_mb: float, cap_mb: int) -> str:
+    return f"History uses {used_mb:.0f} MB of {cap_mb} MB: prune…"
+
+
 def input_too_large(total_mb: float) -> InputTooLarge:
     return InputTooLarge(f"The input images are too large to send ({total_mb:.1f} MB, limit "
                          "20 MB). Use fewer reference images.")

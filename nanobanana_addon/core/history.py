@@ -5,6 +5,8 @@ file, fsync, rename), so a crash or a full disk never leaves half a file. Failed
 refused attempts are recorded too (sidecar only). A folder edited by hand (missing
 images, corrupt JSON, foreign files) is tolerated: bad entries are skipped, never fatal.
 The API key is never written here: sidecars hold only the fields listed in `record()`.
+Listing, search, totals and prune answer from the SQLite index (`history_index.py`), kept
+in step by record() and delete() and rebuilt from the sidecars when needed.
 """
 from __future__ import annotations
 
@@ -13,12 +15,13 @@ import hashlib
 import json
 import os
 import secrets
+import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import errors, images
+from . import errors, history_index, images
+from .history_index import IndexUnavailable
 from .request import GenerationRequest, GenerationResult, JobKind, Part, Turn
 
 SCHEMA = 1
@@ -28,26 +31,70 @@ class HistoryWriteError(errors.NanoBananaError):
     kind = "history_write"
 
 
-@dataclass
 class Entry:
-    id: str
-    sidecar: Path
-    meta: dict[str, Any]
+    """One saved result or failure: its id, its sidecar and the sidecar's contents (`meta`).
+    An entry listed from the index reads its sidecar only when `meta` is first used; what
+    the gallery shows (prompt, model, date, cost, image) comes from the index row."""
+
+    __slots__ = ("id", "sidecar", "_meta", "_row")
+
+    def __init__(self, id: str, sidecar: Path, meta: dict[str, Any] | None = None,
+                 row: history_index.Row | None = None):
+        self.id, self.sidecar, self._meta, self._row = id, sidecar, meta, row
+
+    def __repr__(self) -> str:
+        return f"Entry({self.id!r}, {str(self.sidecar)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and (self.id, self.sidecar) == (other.id, other.sidecar)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.sidecar))
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        if self._meta is None:
+            try:
+                meta = json.loads(self.sidecar.read_text("utf-8"))
+            except (OSError, ValueError):
+                meta = None
+            self._meta = meta if isinstance(meta, dict) else {}
+        return self._meta
 
     @property
     def image_path(self) -> Path | None:
-        name = self.meta.get("image_file")
-        if not name:
+        name = self._row.image_file if self._row is not None else self.meta.get("image_file")
+        if not name or not isinstance(name, str):
             return None
-        path = self.sidecar.with_name(name)
+        try:
+            path = self.sidecar.with_name(name)
+        except ValueError:          # a path, not a name, in a hand-edited sidecar
+            return None
         return path if path.is_file() else None
 
     @property
     def prompt(self) -> str:
-        return str(self.meta.get("prompt", ""))
+        return self._row.prompt if self._row is not None else str(self.meta.get("prompt", ""))
+
+    @property
+    def model(self) -> str:
+        return self._row.model if self._row is not None else str(self.meta.get("model") or "")
+
+    @property
+    def created_text(self) -> str:
+        return self._row.created_text if self._row is not None else str(self.meta.get("created") or "")
+
+    @property
+    def cost_usd(self) -> float | None:
+        if self._row is not None:
+            return self._row.cost
+        cost = self.meta.get("cost_usd")
+        return float(cost) if isinstance(cost, int | float) and not isinstance(cost, bool) else None
 
     @property
     def created(self) -> float:
+        if self._row is not None:
+            return self._row.created
         try:
             return float(self.meta.get("created_ts", 0.0))
         except (TypeError, ValueError):
@@ -77,6 +124,11 @@ def atomic_write(path: Path, data: bytes) -> None:
 class History:
     def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
+
+    @property
+    def index(self) -> history_index.HistoryIndex:
+        """The SQLite index of this folder (one per folder in this process)."""
+        return history_index.for_root(self.root)
 
     # ---------------------------------------------------------------- write
     def _new_id(self) -> str:
@@ -119,6 +171,7 @@ class History:
         meta = errors.redact_all(meta, skip=frozenset({"signature", "thumbnail_png"}))
         sidecar = day / f"{entry_id}.json"
         atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"))
+        self.index.add(sidecar, meta)          # after the sidecar, never instead; never raises
         return Entry(entry_id, sidecar, meta)
 
     # ---------------------------------------------------------------- conversations
@@ -177,16 +230,6 @@ class History:
             return None
         return turns
 
-    def _collect_blobs(self) -> None:
-        """Remove blobs no remaining sidecar refers to."""
-        if not self.blobs.is_dir():
-            return
-        used = {d.get("blob") for e in self.entries() for t in e.meta.get("conversation") or ()
-                if isinstance(t, dict) for d in t.get("parts", ()) if isinstance(d, dict)}
-        for blob in self.blobs.iterdir():
-            if blob.name not in used:
-                blob.unlink(missing_ok=True)
-
     @staticmethod
     def _describe_input(data: bytes, role: str, name: str) -> dict[str, Any]:
         info: dict[str, Any] = {"role": role, "name": name,
@@ -200,16 +243,64 @@ class History:
     # ---------------------------------------------------------------- read
     def entries(self, *, search: str = "", blend_file: str | None = None,
                 with_images_only: bool = False) -> list[Entry]:
-        """Entries newest first; unreadable sidecars are skipped."""
+        """Entries newest first; unreadable sidecars are skipped. `search` matches the starts
+        of words of the prompt and model. Brings the index up to date first, so it may
+        wait: the gallery uses page() instead."""
+        if not self.root.is_dir():
+            return []
+        try:
+            self.index.ensure_current()
+            rows = self.index.page(search=search, blend_file=blend_file, with_images_only=with_images_only)
+        except (IndexUnavailable, sqlite3.Error, OSError):
+            return self.scan(search=search, blend_file=blend_file, with_images_only=with_images_only)
+        return [self._entry(r) for r in rows]
+
+    def page(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
+             offset: int = 0, limit: int = 8, count_cap: int | None = None) -> tuple[list[Entry], int]:
+        """One page of entries newest first and how many match in all (a search stops
+        counting past offset + count_cap), from the index alone: never reads a sidecar and
+        never waits for a sync (refresh() catches hand edits)."""
+        ix = self.index
+        try:
+            rows, count = ix.listing(search=search, blend_file=blend_file, with_images_only=with_images_only,
+                                     offset=offset, limit=limit, count_cap=count_cap)
+        except IndexUnavailable:
+            return [], 0
+        return [self._entry(r) for r in rows], count
+
+    def totals(self) -> tuple[int, int]:
+        """(entries, bytes) from the index alone, never waiting; (0, 0) if it cannot answer."""
+        try:
+            return self.index.totals()
+        except IndexUnavailable:
+            return 0, 0
+
+    def refresh(self, *, full: bool = False) -> None:
+        """Look for changes made behind our back (hand edits, another Blender) off the main
+        thread; a rebuild if the index is missing or broken."""
+        self.index.refresh(full=full)
+
+    @property
+    def indexing(self) -> bool:
+        """The index is being built from the sidecars: page() answers are incomplete."""
+        return self.index.building
+
+    def _entry(self, row: history_index.Row) -> Entry:
+        return Entry(row.id, self.root / row.folder / f"{row.name}.json", None, row)
+
+    def scan(self, *, search: str = "", blend_file: str | None = None,
+             with_images_only: bool = False) -> list[Entry]:
+        """entries() by reading every sidecar: the fallback when the index cannot answer
+        (and the benchmark's baseline: how listing worked before the index)."""
         out: list[Entry] = []
         if not self.root.is_dir():
             return out
-        needle = search.strip().lower()
+        terms = history_index.words(search)
         for sidecar in self.root.glob("*/*.json"):
             entry = self.load(sidecar)
             if entry is None:
                 continue
-            if needle and needle not in entry.prompt.lower():
+            if terms and not history_index.matches(f"{entry.prompt} {entry.model}", terms):
                 continue
             if blend_file is not None and entry.meta.get("blend_file", "") != blend_file:
                 continue
@@ -234,27 +325,56 @@ class History:
             return None
         return self.load(self.root / entry_id[:8] / f"{entry_id}.json")
 
-    def delete(self, entry_id: str, *, collect: bool = True) -> bool:
+    def delete(self, entry_id: str, *, collect: bool = True, later: bool = False, wake: bool = True) -> bool:
+        """Delete an entry's image and sidecar, then the conversation blobs nothing else
+        refers to: now, or with `later` on the index's worker thread (the panel; with
+        wake=False at the worker's next wake())."""
         entry = self.get(entry_id)
         if entry is None:
             return False
         if entry.image_path is not None:
             entry.image_path.unlink(missing_ok=True)
         entry.sidecar.unlink(missing_ok=True)
-        if collect:
-            self._collect_blobs()
+        self.index.remove(entry.sidecar)
+        blobs = history_index.blobs_of(entry.meta)
+        if collect and later:
+            self.index.refresh(collect=blobs, wake=wake)
+        elif collect:
+            self._collect_blobs(blobs)
         return True
 
+    def _collect_blobs(self, candidates: set[str] | None = None) -> None:
+        """Remove blobs no remaining sidecar refers to: all of them, or only `candidates`."""
+        if not self.blobs.is_dir() or candidates == set():
+            return
+        try:
+            self.index.ensure_current()       # a sidecar added since the last sync still counts
+            self.index.collect_blobs(candidates)
+        except (IndexUnavailable, sqlite3.Error, OSError):
+            used = {sha for e in self.scan() for sha in history_index.blobs_of(e.meta)}
+            for name in [b.name for b in self.blobs.iterdir()] if candidates is None else candidates:
+                if name not in used:
+                    (self.blobs / name).unlink(missing_ok=True)
+
     def total_bytes(self) -> int:
+        """Bytes of every entry's sidecar and image, and of the conversation blobs."""
         if not self.root.is_dir():
             return 0
-        return sum(p.stat().st_size for p in self.root.glob("*/*") if p.is_file())
+        try:
+            self.index.ensure_current()
+            return self.index.totals()[1]
+        except (IndexUnavailable, sqlite3.Error, OSError):
+            return sum(p.stat().st_size for p in self.root.glob("*/*") if p.is_file())
 
     def prune_candidates(self, max_bytes: int) -> list[Entry]:
         """Oldest entries whose removal brings the folder under max_bytes (not deleted)."""
         total = self.total_bytes()
+        try:
+            return [self._entry(r) for r in self.index.oldest_until(total, max_bytes)]
+        except IndexUnavailable:
+            pass
         victims: list[Entry] = []
-        for entry in reversed(self.entries()):
+        for entry in reversed(self.scan()):
             if total <= max_bytes:
                 break
             size = entry.sidecar.stat().st_size if entry.sidecar.exists() else 0
@@ -271,3 +391,4 @@ class History:
             self.delete(entry.id, collect=False)
         self._collect_blobs()
         return victims
+

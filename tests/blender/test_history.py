@@ -2,10 +2,11 @@
 unsaved, and come back in one click; recall, delete, a hand-edited folder."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import bpy
-from helpers import addon_module, assert_pixels_match, runtime
+from helpers import addon_module, assert_pixels_match, runtime, wait_until
 from ui_double import Layout
 
 
@@ -87,3 +88,46 @@ def test_actions_on_a_vanished_entry_explain_instead_of_failing(fake, scene):
     for op in (bpy.ops.nanobanana.history_use, bpy.ops.nanobanana.history_continue,
                bpy.ops.nanobanana.history_recall, bpy.ops.nanobanana.history_delete):
         expect_error(op, "gone from the history folder", entry_id="20990101-000000-abcdef")
+
+
+def test_pages_free_thumbnails_and_a_missing_index_is_rebuilt_in_the_background(fake, scene):
+    from conftest import MODULE
+    gallery = addon_module("gallery")
+    s = scene.nanobanana
+    s.prompt, s.result_target, s.variations = "pager test tile", "IMAGE", 4
+    for _ in range(5):
+        assert bpy.ops.nanobanana.generate() == {"FINISHED"}
+    s.variations, s.gallery_search = 1, "pager"
+
+    def shown():
+        drawn = _draw_gallery()
+        ids = [v for op, name, v in drawn.op_props if op == "nanobanana.history_delete"]
+        return drawn, ids
+
+    drawn, first = shown()
+    assert "1–8 of 20" in drawn.labels and len(first) == 8
+    assert sorted(gallery._previews.keys()) == sorted(first)          # thumbnails of the rows shown
+    assert bpy.ops.nanobanana.history_page(step=1) == {"FINISHED"}
+    drawn, second = shown()
+    assert "9–16 of 20" in drawn.labels and not set(first) & set(second)
+    assert sorted(gallery._previews.keys()) == sorted(second)         # the first page's are freed
+    assert bpy.ops.nanobanana.history_delete(entry_id=second[0]) == {"FINISHED"}
+    assert second[0] not in gallery._previews
+    drawn, after = shown()
+    assert "9–16 of 19" in drawn.labels and second[0] not in after
+
+    # The index is lost (deleted by hand): the panel stays usable and says it is indexing
+    # while a worker thread rebuilds it from the sidecars.
+    index_module = sys.modules[f"{MODULE}.core.history_index"]
+    index_module.close_all()
+    root = Path(runtime().history_root())
+    for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        (root / name).unlink(missing_ok=True)
+    index = runtime().history().index
+    with index._sync_lock:                                            # hold the worker back
+        gallery.invalidate()
+        assert "Indexing history…" in _draw_gallery().labels
+    assert wait_until(lambda: not index.busy)
+    drawn, rebuilt = shown()
+    assert "Indexing history…" not in drawn.labels and "1–8 of 19" in drawn.labels
+    s.gallery_search = ""
