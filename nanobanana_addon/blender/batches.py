@@ -269,14 +269,10 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        from .operators import blocked_reason
-        if bpy.app.background:
-            return True
-        why = blocked_reason(context)
-        if why:
-            cls.poll_message_set(why)
+        from .operators import poll_ready
+        if not poll_ready(cls, context):
             return False
-        if STATE.busy:
+        if STATE.busy and not bpy.app.background:
             cls.poll_message_set("Talking to Gemini about batches…")
             return False
         return True

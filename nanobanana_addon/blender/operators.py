@@ -42,6 +42,18 @@ def blocked_reason(context) -> str:
     return str(err) if err is not None else ""
 
 
+def poll_ready(cls, context) -> bool:
+    """poll() of anything that talks to Gemini: greyed out with the reason in the UI; in
+    background mode let through, so scripts get the report instead of a poll error."""
+    if bpy.app.background:
+        return True
+    why = blocked_reason(context)
+    if why:
+        cls.poll_message_set(why)
+        return False
+    return True
+
+
 def _settings(context):
     return context.scene.nanobanana
 
@@ -54,13 +66,7 @@ class _Submit:
 
     @classmethod
     def poll(cls, context):
-        if bpy.app.background:
-            return True
-        why = blocked_reason(context)
-        if why:
-            cls.poll_message_set(why)
-            return False
-        return True
+        return poll_ready(cls, context)
 
     @classmethod
     def build(cls, context) -> tuple[GenerationRequest, targets.Target]:
