@@ -129,5 +129,6 @@ def test_pages_free_thumbnails_and_a_missing_index_is_rebuilt_in_the_background(
         assert "Indexing history…" in _draw_gallery().labels
     assert wait_until(lambda: not index.busy)
     drawn, rebuilt = shown()
-    assert "Indexing history…" not in drawn.labels and "1–8 of 19" in drawn.labels
+    assert "Indexing history…" not in drawn.labels and "9–16 of 19" in drawn.labels   # same page
+    assert rebuilt == after
     s.gallery_search = ""
