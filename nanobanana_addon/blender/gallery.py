@@ -113,8 +113,10 @@ def _poll() -> float | None:
 
 
 def _watch() -> None:
+    # persistent: a timer that a file load drops is never released by bpy 4.5, which then
+    # keeps the bpy module alive at exit and hangs there; we unregister it ourselves.
     if not bpy.app.timers.is_registered(_poll):
-        bpy.app.timers.register(_poll, first_interval=POLL_S)
+        bpy.app.timers.register(_poll, first_interval=POLL_S, persistent=True)
 
 
 def draw(layout, context) -> None:
