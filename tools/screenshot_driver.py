@@ -310,6 +310,44 @@ def states():
     shoot("i_history", "Masked edit options and a history of results", box_of(v3d, ui), ref3d)
     s.use_mask = False
 
+    # (j) no API key: the state line and its fix
+    ap = bpy.context.preferences.addons[MODULE].preferences
+    saved_key, ap.api_key = ap.api_key, ""
+    yield from settle(1.5)
+    shoot("j_no_key", "No API key: the state line and its fix", box_of(v3d, ui), ref3d)
+    ap.api_key = saved_key
+
+    # (k) the Shader Editor's tab, and (l) painting a mask in the Image Editor
+    v3d.type = "NODE_EDITOR"
+    v3d.ui_type = "ShaderNodeTree"
+    show_sidebar(v3d)
+    yield from settle(1.0)
+    for _ in range(20):
+        if set_tab(v3d):
+            break
+        redraw()
+        yield 0.5
+    yield from settle(1.0)
+    shoot("k_shader_editor", "Shader Editor sidebar tab", box_of(v3d, region_of(v3d)))
+    v3d.type = "IMAGE_EDITOR"
+    ima = v3d
+    result = next((i for i in reversed(bpy.data.images) if "nanobanana_entry" in i.keys()), None)
+    if result is not None:
+        ima.spaces.active.image = result
+    with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
+        bpy.ops.nanobanana.mask_new()
+        bpy.ops.nanobanana.mask_rectangle(corner_min=(0.3, 0.3), corner_max=(0.7, 0.6))
+    ima.spaces.active.mode = "PAINT"
+    show_sidebar(ima)
+    yield from settle(1.0)
+    set_tab(ima)
+    yield from settle(1.5)
+    shoot("l_mask_paint", "Painting a mask in the Image Editor", box_of(ima))
+    v3d.type = "VIEW_3D"
+    yield from settle(1.0)
+    set_tab(v3d)
+    ui = region_of(v3d)
+
     # (g) the add-on preferences, in the big area (no second OS window to place)
     v3d.type = "PREFERENCES"
     yield from settle(0.5)

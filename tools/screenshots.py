@@ -14,6 +14,9 @@ preferences) and NAME_window.png (the whole 1920x1080 window), then prints their
     b_running       a job running (the fake answers after --latency s): progress bar
     h_offline       online access off: the state line and its fix
     i_history       masked-edit options and a history of several results
+    j_no_key        no API key: the state line and its fix
+    k_shader_editor the Shader Editor's Nano Banana tab
+    l_mask_paint    painting a mask in the Image Editor (the whole editor)
     c_success       the result landed: success status
     f_image_editor  the Image Editor's Nano Banana tab, showing the result
     d_refusal       Gemini answered with text only (a refusal / question)

@@ -369,7 +369,7 @@ def draw(layout, context) -> None:
     col = layout.column(align=True)
     price = f" · ${cost:.3f}" if cost is not None else ""
     col.operator("nanobanana.batch_submit", icon="PACKAGE").per_line = False
-    col.label(text=f"{images} image(s) at ½ price{price}", icon="FUND")
+    col.label(text=f"{images} image(s) at ½ price{price}")
     if s.prompt_text is not None:
         n, c = batch_estimate(context, per_line=True)
         op = col.operator("nanobanana.batch_submit", text="Send Each Line as a Prompt", icon="ALIGN_JUSTIFY")

@@ -689,21 +689,20 @@ def draw_panel(layout, context) -> None:
     col = layout.column(align=True)
     col.scale_y = 1.2
     col.operator("nanobanana.texture_from_view", icon="VIEW_CAMERA")
-    row = col.row(align=True)
-    row.operator("nanobanana.texture_object", icon="MESH_CUBE")
-    row.prop(s, "texture_views", text="")
+    col.operator("nanobanana.texture_object", icon="MESH_CUBE")
     col = layout.column()
     col.use_property_split = True
     col.use_property_decorate = False
+    col.prop(s, "texture_views", text="Views All Around")
     col.prop(s, "bake_size")
     info = models.lookup(properties.model_id(s))
     one = models.estimate_cost(properties.model_id(s), s.image_size, 1, len(s.references))
     if one is not None:
-        approx = "~" if info.price_estimated else ""
+        approx = "about " if info.price_estimated else ""
         text = (f"Cost: {approx}${one:.3f} from view, {approx}${one * s.texture_views:.3f} "
                 f"all around ({s.texture_views} views)")
-        for i, line in enumerate(ui_text.wrap(text, ui_text.available(context))):
-            layout.label(text=line, icon="FUND" if i == 0 else "BLANK1")
+        for line in ui_text.wrap(text, ui_text.available(context, 70)):
+            layout.label(text=line)
     for job in runtime.STATE.jobs.running():
         target = job.target
         if isinstance(target, ProjectAndBake) and target.out.get("stage"):
