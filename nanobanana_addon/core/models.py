@@ -245,14 +245,9 @@ def nearest_ratio(info: ModelInfo, ratio: str | None) -> str | None:
     """The model's ratio closest to `ratio` in log space (None / AUTO stay as they are)."""
     if not ratio or ratio == "AUTO" or ratio in info.aspect_ratios:
         return ratio
-    import math
+    from .images import nearest_aspect_ratio  # stdlib-only at import (Pillow loads lazily)
     a, b = (int(x) for x in ratio.split(":"))
-    target = math.log(a / b)
-
-    def dist(r: str) -> float:
-        x, y = (int(v) for v in r.split(":"))
-        return abs(math.log(x / y) - target)
-    return min(info.aspect_ratios, key=dist)
+    return nearest_aspect_ratio(a, b, info.aspect_ratios)
 
 
 @dataclass(frozen=True)
