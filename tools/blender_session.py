@@ -16,6 +16,16 @@ _DIRS = (("BLENDER_USER_CONFIG", "config"), ("BLENDER_USER_SCRIPTS", "scripts"),
          ("TMPDIR", "tmp"))
 
 
+def built_zip(root: Path) -> str | None:
+    """The zip to test: $NANOBANANA_ZIP, else the newest dist/ linux-x64 build, else None."""
+    import glob
+    path = os.environ.get("NANOBANANA_ZIP")
+    if path:
+        return path
+    hits = sorted(glob.glob(str(root / "dist" / "nanobanana-*-linux_x64.zip")))
+    return hits[-1] if hits else None
+
+
 def isolate(profile: str | os.PathLike[str] | None = None) -> Path:
     """Create the private profile and point Blender at it. Call before `import bpy`."""
     root = Path(profile or tempfile.mkdtemp(prefix="nb-profile-"))

@@ -6,7 +6,6 @@ and temp dirs are set before `import bpy`, so nothing is written outside them.
 """
 from __future__ import annotations
 
-import glob
 import os
 import sys
 import threading
@@ -31,6 +30,7 @@ def _outside_snapshot() -> set[str]:
 OUTSIDE_BEFORE = _outside_snapshot()
 sys.path.insert(0, str(ROOT))
 from tools.blender_session import MODULE, install, isolate, uninstall  # noqa: E402
+from tools.blender_session import built_zip as find_built_zip  # noqa: E402
 from tools.blender_session import enabled as module_enabled  # noqa: E402
 
 PROFILE = isolate(os.environ.get("NANOBANANA_TEST_PROFILE"))
@@ -42,13 +42,10 @@ KEY = "test-key-5f2b9c"
 
 
 def built_zip() -> str:
-    path = os.environ.get("NANOBANANA_ZIP")
-    if path:
-        return path
-    hits = sorted(glob.glob(str(ROOT / "dist" / "nanobanana-*-linux_x64.zip")))
-    if not hits:
+    path = find_built_zip(ROOT)
+    if path is None:
         pytest.exit("no built linux-x64 zip in dist/: run `python3 build.py` first", returncode=2)
-    return hits[-1]
+    return path
 
 
 HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch")

@@ -5,7 +5,6 @@ process (the chroot shares the network). Skips, saying why, where that cannot ru
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -19,7 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
 from fake_gemini import FakeGemini  # noqa: E402
+
+from tools.blender_session import built_zip as find_built_zip  # noqa: E402
 
 KEY = "cli-test-key-93ab"
 TOOL = Path(os.environ.get("NANOBANANA_REAL_BLENDER") or ROOT.parent / "shared" / "tools" / "real-blender")
@@ -39,13 +41,10 @@ def _why_not() -> str | None:
 
 
 def built_zip() -> str:
-    path = os.environ.get("NANOBANANA_ZIP")
-    if path:
-        return path
-    hits = sorted(glob.glob(str(ROOT / "dist" / "nanobanana-*-linux_x64.zip")))
-    if not hits:
+    path = find_built_zip(ROOT)
+    if path is None:
         pytest.skip("no built linux-x64 zip in dist/: run `python3 build.py` first")
-    return hits[-1]
+    return path
 
 
 @dataclass
