@@ -29,19 +29,28 @@ def require() -> None:
 
 
 def needs_numpy(method: Callable) -> Callable:
-    """Decorator for an operator's execute/invoke: without NumPy, report the message (and
-    show it in the panel's status line) and cancel."""
+    """Decorator for an operator's execute(self, context) or invoke(self, context, event):
+    without NumPy, report the message (and show it in the panel's status line) and
+    cancel. Blender counts the arguments, so each kind keeps its own signature."""
+
+    def refuse(self) -> set[str] | None:
+        if available():
+            return None
+        from . import runtime
+        exc = errors.numpy_missing()
+        runtime.set_status(str(exc), "ERROR")
+        self.report({"ERROR"}, str(exc))
+        return {"CANCELLED"}
+
+    if method.__code__.co_argcount == 3:
+        @functools.wraps(method)
+        def guarded_invoke(self, context, event):
+            return refuse(self) or method(self, context, event)
+        return guarded_invoke
 
     @functools.wraps(method)
-    def guarded(self, context, *args):
-        if not available():
-            from . import runtime
-            exc = errors.numpy_missing()
-            runtime.set_status(str(exc), "ERROR")
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        return method(self, context, *args)
-
+    def guarded(self, context):
+        return refuse(self) or method(self, context)
     return guarded
 
 
