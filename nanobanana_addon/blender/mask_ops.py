@@ -233,7 +233,7 @@ def _draw_lasso(op) -> None:
     import gpu
     from gpu_extras.batch import batch_for_shader
     shader: Any = gpu.shader.from_builtin("UNIFORM_COLOR")  # type: ignore[func-returns-value]  # stub says None
-    batch = batch_for_shader(shader, "LINE_LOOP", {"pos": op._screen})
+    batch = batch_for_shader(shader, "LINE_STRIP", {"pos": [*op._screen, op._screen[0]]})
     gpu.state.line_width_set(2.0)
     shader.uniform_float("color", LASSO_COLOUR)
     batch.draw(shader)

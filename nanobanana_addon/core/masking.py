@@ -122,6 +122,7 @@ def polygon_mask(points, width: int, height: int) -> np.ndarray:
     crosses itself leaves the loops' overlap out, as Blender's lasso does). Scanline on
     the rows the lasso spans: one crossing per edge and row, no per-pixel test."""
     p = np.asarray(points, np.float64).reshape(-1, 2)
+    p = p[np.isfinite(p).all(axis=1)]        # a view that maps nowhere (not drawn yet) gives NaN
     if len(p) < 3:
         raise errors.mask_lasso_too_small()
     w, h = int(width), int(height)

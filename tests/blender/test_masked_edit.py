@@ -249,3 +249,91 @@ def test_without_numpy_every_numpy_tool_says_what_to_install(fake, scene, tmp_pa
         assert status().level == "ERROR" and "blender.org build" in status().text
     assert s.use_mask and fake.generate_requests == []
     assert "Traceback" not in capfd.readouterr().err
+
+
+class _Region:
+    """An Image Editor's main region 200 px square at (100, 50) in the window, the image
+    filling it (headless Blender has no drawn view to map mouse positions)."""
+    type, x, y, width, height = "WINDOW", 100, 50, 200, 200
+
+    class view2d:  # noqa: N801 - as Blender names it
+        @staticmethod
+        def region_to_view(x, y):
+            return x / 200, y / 200
+
+
+class _Area:
+    type = "IMAGE_EDITOR"
+
+    def __init__(self, image):
+        from types import SimpleNamespace
+        self.regions = [_Region()]
+        self.spaces = SimpleNamespace(active=SimpleNamespace(image=image))
+        self.headers: list = []
+
+    def header_text_set(self, text):
+        self.headers.append(text)
+
+    def tag_redraw(self):
+        pass
+
+
+class _Path(list):
+    def add(self):
+        from types import SimpleNamespace
+        item = SimpleNamespace(loc=(0.0, 0.0))
+        self.append(item)
+        return item
+
+
+def _lasso_session(scene, mask):
+    """The lasso operator's own invoke / modal / execute, driven with mouse events in
+    region pixels (what Blender would send while the artist drags)."""
+    import types
+
+    from helpers import addon_module
+    cls = addon_module("mask_ops").NANOBANANA_OT_mask_lasso
+    reports: list = []
+    op = types.SimpleNamespace(path=_Path(), subtract=False, report=lambda kind, text: reports.append(text))
+    for name in ("_add", "_end", "_local", "_inside", "execute", "modal"):
+        setattr(op, name, types.MethodType(getattr(cls, name), op))
+    area = _Area(mask)
+    ctx = types.SimpleNamespace(area=area, screen=None, scene=scene,
+                                window_manager=types.SimpleNamespace(modal_handler_add=lambda _op: None))
+
+    def event(kind, value="NOTHING", x=0, y=0, ctrl=False):
+        return types.SimpleNamespace(type=kind, value=value, mouse_x=x + _Region.x, mouse_y=y + _Region.y,
+                                     ctrl=ctrl)
+    assert cls.invoke(op, ctx, event("LEFTMOUSE", "PRESS", 0, 0)) == {"RUNNING_MODAL"}
+    return op, ctx, area, event, reports
+
+
+def test_lasso_drag_fills_the_mask_and_ctrl_or_escape_behave(fake, scene, tmp_path):
+    _texture_on_cube(tmp_path)
+    assert bpy.ops.nanobanana.mask_new() == {"FINISHED"}
+    mask = scene.nanobanana.mask_image
+    op, ctx, area, event, _reports = _lasso_session(scene, mask)
+    assert "Lasso" in area.headers[-1]
+    assert op.modal(ctx, event("MOUSEMOVE", x=10, y=10)) == {"PASS_THROUGH"}      # not drawing yet
+    assert op.modal(ctx, event("LEFTMOUSE", "PRESS", 50, 50)) == {"RUNNING_MODAL"}
+    for x, y in ((150, 50), (151, 51), (150, 150), (50, 150)):                     # (151, 51): too close
+        assert op.modal(ctx, event("MOUSEMOVE", x=x, y=y)) == {"RUNNING_MODAL"}
+    assert op.modal(ctx, event("LEFTMOUSE", "RELEASE", 50, 150)) == {"FINISHED"}
+    assert [tuple(p.loc) for p in op.path] == [(0.25, 0.25), (0.75, 0.25), (0.75, 0.75), (0.25, 0.75)]
+    assert area.headers[-1] is None                                                # hint cleared
+    m = _pixels(mask)[..., 0]
+    assert m[16:48, 16:48].min() == 1.0 and m.sum() == 32 * 32
+    # Ctrl while pressing takes the lasso away.
+    op, ctx, area, event, _r = _lasso_session(scene, mask)
+    op.modal(ctx, event("LEFTMOUSE", "PRESS", 50, 50, ctrl=True))
+    for x, y in ((100, 50), (100, 100), (50, 100)):
+        op.modal(ctx, event("MOUSEMOVE", x=x, y=y))
+    assert op.modal(ctx, event("LEFTMOUSE", "RELEASE", 50, 100)) == {"FINISHED"} and op.subtract
+    m2 = _pixels(mask)[..., 0]
+    assert m2[32:48, 16:32].max() == 0.0 and m2[16:32, 16:48].min() == 1.0        # bottom-left quarter gone (rows top-down)
+    # Escape, and a click outside the editor, leave the mask as it was.
+    for end in (event("ESC", "PRESS"), event("LEFTMOUSE", "PRESS", -20, 30)):
+        op, ctx, area, event, _r = _lasso_session(scene, mask)
+        op.modal(ctx, event("MOUSEMOVE", x=60, y=60))
+        assert op.modal(ctx, end) == {"CANCELLED"} and area.headers[-1] is None
+    assert np.array_equal(_pixels(mask)[..., 0], m2)

@@ -304,3 +304,11 @@ def test_lasso_paints_blender_pixels_and_takes_away():
 def test_a_lasso_of_two_points_is_refused_with_words():
     with pytest.raises(errors.InvalidInput, match="at least three points"):
         masking.polygon_mask([(0.1, 0.1), (0.5, 0.5)], 8, 8)
+
+
+def test_lasso_points_that_map_nowhere_are_dropped():
+    nan = float("nan")
+    m = masking.polygon_mask([(0.0, 0.0), (nan, nan), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)], 8, 8)
+    assert m.min() == 255
+    with pytest.raises(errors.InvalidInput):
+        masking.polygon_mask([(nan, 0.1), (0.5, nan), (0.2, 0.2), (0.3, 0.3)], 8, 8)
