@@ -106,15 +106,17 @@ def _mask(settings, kind: JobKind, inputs, carried: MaskSpec | None = None) -> M
     edited = bpy.data.images.get(inputs[0].name) if kind == JobKind.EDIT_TEXTURE else None
     if edited is not None and edited == img:
         raise errors.mask_is_the_image(img.name)
-    notes: tuple[str, ...] = ()
+    notes: list[str] = []
     if edited is not None:
         from . import capture
         if capture.is_data(edited):
-            notes = (errors.mask_on_data(edited.name, edited.colorspace_settings.name),)
+            notes.append(errors.mask_on_data(edited.name, edited.colorspace_settings.name))
+        if edited.is_float or edited.depth > 32:      # 16-bit PNG, EXR: the composite is 8-bit
+            notes.append(errors.mask_deep_image(edited.name))
     w, h = img.size
     buf = np.empty(w * h * 4, dtype=np.float32)
     img.pixels.foreach_get(buf)
-    return MaskSpec(buf.reshape(h, w, 4), settings.mask_feather, notes=notes)
+    return MaskSpec(buf.reshape(h, w, 4), settings.mask_feather, notes=tuple(notes))
 
 
 def mask_of_entry(entry) -> MaskSpec | None:

@@ -363,9 +363,13 @@ def mask_resized(mw: int, mh: int, iw: int, ih: int) -> str:
 
 def mask_on_data(image: str, colorspace: str) -> str:
     return (f"'{image}' is {colorspace} data (a normal, roughness or other map): the model sees "
-            "its raw values as colours and may not keep them valid inside the mask (outside it "
-            "every value is kept). For normal and height maps, edit the colour texture and make "
-            "the maps again with PBR Maps")
+            "its raw values as colours and may not keep them valid inside the mask. For normal "
+            "and height maps, edit the colour texture and make the maps again with PBR Maps")
+
+
+def mask_deep_image(image: str) -> str:
+    return (f"'{image}' has more than 8 bits per channel but the masked result is an 8-bit PNG: "
+            "outside the mask its values are kept to 8-bit precision")
 
 
 def mask_is_the_image(image: str) -> InvalidInput:

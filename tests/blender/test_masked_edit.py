@@ -337,3 +337,16 @@ def test_lasso_drag_fills_the_mask_and_ctrl_or_escape_behave(fake, scene, tmp_pa
         op.modal(ctx, event("MOUSEMOVE", x=60, y=60))
         assert op.modal(ctx, end) == {"CANCELLED"} and area.headers[-1] is None
     assert np.array_equal(_pixels(mask)[..., 0], m2)
+
+
+def test_a_masked_edit_of_a_float_texture_says_it_keeps_8_bit_precision(fake, scene, tmp_path):
+    node, _original = _texture_on_cube(tmp_path)
+    deep = bpy.data.images.new("stone float", SIZE, SIZE, float_buffer=True)
+    deep.pixels.foreach_set(np.full(SIZE * SIZE * 4, 0.4, np.float32))
+    node.image = deep
+    s = scene.nanobanana
+    s.aspect_ratio, s.use_mask, s.mask_image = "1:1", True, _mask()
+    fake.image_scale = SIZE / 1024
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    assert status().level == "WARNING" and "8-bit precision" in status().text
+    assert "Non-Color" not in status().text
