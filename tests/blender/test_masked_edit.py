@@ -350,3 +350,30 @@ def test_a_masked_edit_of_a_float_texture_says_it_keeps_8_bit_precision(fake, sc
     assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
     assert status().level == "WARNING" and "8-bit precision" in status().text
     assert "Non-Color" not in status().text
+
+
+def test_the_mask_section_offers_box_lasso_invert_and_clear_with_real_icons(scene):
+    from helpers import addon_module
+    from ui_double import Layout
+    icons: list[str] = []
+
+    class Recorder(Layout):
+        def operator(self, op, text="", icon="NONE", **k):
+            icons.append(icon)
+            return super().operator(op, text, icon, **k)
+
+        def prop(self, data, prop, **k):
+            icons.append(k.get("icon", "NONE"))
+            return super().prop(data, prop, **k)
+    s = scene.nanobanana
+    s.use_mask = False
+    off = Recorder()
+    addon_module("panels").draw_mask(off, s)
+    assert off.operators == []                                   # nothing but the switch when off
+    s.use_mask = True
+    on = Recorder()
+    addon_module("panels").draw_mask(on, s)
+    assert on.operators == ["nanobanana.mask_rectangle", "nanobanana.mask_lasso",
+                            "nanobanana.mask_invert", "nanobanana.mask_clear"]
+    known = set(bpy.types.UILayout.bl_rna.functions["prop"].parameters["icon"].enum_items.keys())
+    assert set(icons) <= known
