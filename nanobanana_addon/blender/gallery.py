@@ -226,6 +226,7 @@ class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
         apply.show_in_image_editors(image_for(entry))
         st = runtime.STATE
         st.last_turns, st.last_model, st.last_target = turns, str(entry.meta.get("model")), ImageOnly()
+        st.last_mask = intents.mask_of_entry(entry)        # a masked result: Refine keeps its region
         runtime.set_status("Type a follow-up instruction and press Refine Last.", "INFO")
         return {"FINISHED"}
 
@@ -242,7 +243,7 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
             return {"CANCELLED"}
         model = str(entry.meta.get("model") or models.DEFAULT_MODEL)
         intents.recall_into_settings(context.scene.nanobanana, model, entry.prompt,
-                                     entry.meta.get("settings") or {})
+                                     entry.meta.get("settings") or {}, entry=entry)
         if live_models.announce(model):
             self.report({"WARNING"}, runtime.STATE.status.text)
         else:

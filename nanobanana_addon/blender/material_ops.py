@@ -18,6 +18,7 @@ from ..core import errors
 from ..core.jobs import Job, JobState
 from ..core.request import JobKind
 from . import pump, runtime, targets
+from .numpy_guard import needs_numpy
 
 LAST_MAIN_THREAD_MS: list[float] = []   # main-thread time of the last start() (bench, tests)
 
@@ -63,6 +64,7 @@ class NANOBANANA_OT_pbr_maps(bpy.types.Operator):
     bl_label = "PBR Maps from Texture"
     bl_options = {"REGISTER"}
 
+    @needs_numpy
     def execute(self, context):
         try:
             job = start(context)

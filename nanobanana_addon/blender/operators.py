@@ -200,7 +200,7 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
         if not st.last_turns:
             raise errors.nothing_to_refine()
         request = intents.request_from_settings(_settings(context), cls.kind, model=st.last_model or None,
-                                                history=st.last_turns)
+                                                history=st.last_turns, carried_mask=st.last_mask)
         return request, st.last_target.for_refine()
 
 

@@ -121,6 +121,7 @@ def draw_mask(layout, s) -> None:
     box.prop(s, "mask_feather")
     row = box.row(align=True)
     row.operator("nanobanana.mask_rectangle", text="Box", icon="SELECT_SET")
+    row.operator("nanobanana.mask_lasso", text="Lasso", icon="CURVE_BEZCIRCLE")
     row.operator("nanobanana.mask_invert", text="Invert", icon="ARROW_LEFTRIGHT")
     row.operator("nanobanana.mask_clear", text="Clear", icon="X")
 

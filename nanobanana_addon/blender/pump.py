@@ -135,10 +135,12 @@ def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
 def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
     outcome = landing.outcome
     first = outcome.results[0]
+    from ..core import masked_edit
     if first.turns:         # local results (PBR maps) have no conversation: Refine keeps the last one
         runtime.STATE.last_turns = list(first.turns)
         runtime.STATE.last_model = first.model
         runtime.STATE.last_target = job.target
+        runtime.STATE.last_mask = masked_edit.carried(outcome.request.mask, first.images[0].data)
     cost = sum(r.cost_usd or 0.0 for r in outcome.results)
     runtime.STATE.session_cost_usd += cost
     scene = bpy.data.scenes.get(job.payload["scene"])
@@ -222,6 +224,7 @@ def _on_load_post(*_args) -> None:
     runtime.STATE.file_token += 1
     runtime.STATE.last_turns = []
     runtime.STATE.last_target = ImageOnly()
+    runtime.STATE.last_mask = None
 
 
 def register() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import bpy
 
@@ -29,6 +30,7 @@ class Runtime:
     last_turns: list = field(default_factory=list)   # core.request.Turn
     last_model: str = ""
     last_target: Target = field(default_factory=ImageOnly)   # where the last result went
+    last_mask: Any = None       # core.masked_edit.MaskSpec: the mask Refine carries over
     session_cost_usd: float = 0.0
 
 

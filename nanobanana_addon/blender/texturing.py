@@ -28,6 +28,7 @@ from mathutils import Matrix, Vector
 from ..core import errors, images, models
 from ..core.request import JobKind
 from . import apply, intents, operators, properties, runtime, ui_text
+from .numpy_guard import needs_numpy
 from .targets import ImageOnly, Target
 
 if TYPE_CHECKING:
@@ -624,6 +625,7 @@ def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
 # ---------------------------------------------------------------- operators
 class _TextureSubmit(operators._Submit):
     kind = JobKind.TEXTURE
+    execute = needs_numpy(operators._Submit.execute)     # projection and bake are NumPy
 
     @classmethod
     def poll(cls, context):

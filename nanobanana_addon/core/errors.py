@@ -356,6 +356,49 @@ def mask_covers_all() -> InvalidInput:
                         "(turn the mask off), or paint black over the parts to keep.")
 
 
+def mask_resized(mw: int, mh: int, iw: int, ih: int) -> str:
+    return (f"The mask is {mw}×{mh} px but the image is {iw}×{ih} px, so the mask was "
+            "resampled to fit; its edges may be soft. Press New Mask on this image for an exact fit")
+
+
+def mask_on_data(image: str, colorspace: str) -> str:
+    return (f"'{image}' is {colorspace} data (a normal, roughness or other map): the model sees "
+            "its raw values as colours and may not keep them valid inside the mask. For normal "
+            "and height maps, edit the colour texture and make the maps again with PBR Maps")
+
+
+def mask_deep_image(image: str) -> str:
+    return (f"'{image}' has more than 8 bits per channel but the masked result is an 8-bit PNG: "
+            "outside the mask its values are kept to 8-bit precision")
+
+
+def mask_is_the_image(image: str) -> InvalidInput:
+    return InvalidInput(f"The mask image is '{image}', the image being edited. Press New Mask to "
+                        "make a separate black mask and paint white where the edit may change it.")
+
+
+def mask_from_history_missing(entry_id: str) -> str:
+    return f"The mask of {entry_id} is missing from the history folder; the mask was left as it is"
+
+
+def mask_lasso_too_small() -> InvalidInput:
+    return InvalidInput("The lasso needs at least three points: drag around the area to change.")
+
+
+def mask_lasso_no_editor() -> InvalidInput:
+    return InvalidInput("Open an Image Editor (showing the mask, or the texture or render to edit) "
+                        "and draw the lasso there.")
+
+
+def mask_lasso_hint() -> str:
+    return "Lasso: drag around the area to change · Ctrl: take it away · Esc: cancel"
+
+
+def numpy_missing() -> InvalidInput:
+    return InvalidInput("This needs NumPy, which your Blender build lacks: install python3-numpy "
+                        "(Linux distro packages) or use the blender.org build.")
+
+
 def _seconds(text: str | None) -> float | None:
     if not text:
         return None

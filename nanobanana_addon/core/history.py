@@ -73,6 +73,19 @@ class Entry:
         return path if path.is_file() else None
 
     @property
+    def mask_path(self) -> Path | None:
+        """The mask the result was made with (masked edits), if its file is there."""
+        mask = self.meta.get("mask")
+        name = mask.get("file") if isinstance(mask, dict) else None
+        if not isinstance(name, str) or not name.endswith(History.MASK_SUFFIX):
+            return None
+        try:
+            path = self.sidecar.with_name(name)
+        except ValueError:          # a path, not a name, in a hand-edited sidecar
+            return None
+        return path if path.is_file() else None
+
+    @property
     def prompt(self) -> str:
         return self._row.prompt if self._row is not None else str(self.meta.get("prompt", ""))
 
@@ -154,6 +167,7 @@ class History:
             img = result.images[image_index]
             name = f"{entry_id}{img.extension}"
             atomic_write(day / name, img.data)
+            meta.update(self._save_mask(request.mask, day, entry_id))
             per_image_cost = (result.cost_usd / len(result.images)) if result.cost_usd is not None else None
             meta.update({
                 "conversation": self._save_turns(result.turns, img.data, name),
@@ -173,6 +187,21 @@ class History:
         atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"))
         self.index.add(sidecar, meta)          # after the sidecar, never instead; never raises
         return Entry(entry_id, sidecar, meta)
+
+    # ---------------------------------------------------------------- masks
+    # A masked result keeps its mask (masked_edit.AppliedMask: grey PNG at the image's
+    # size) as <id>.mask.png next to it, named in the sidecar's "mask" with how it was
+    # used, so a recall restores it and Refine edits the same region.
+    MASK_SUFFIX = ".mask.png"
+
+    @classmethod
+    def _save_mask(cls, mask: Any, day: Path, entry_id: str) -> dict[str, Any]:
+        png, settings = getattr(mask, "png", b""), getattr(mask, "settings", None)
+        if not png or not callable(settings):
+            return {}
+        name = f"{entry_id}{cls.MASK_SUFFIX}"
+        atomic_write(day / name, png)
+        return {"mask": {"file": name, **settings()}}
 
     # ---------------------------------------------------------------- conversations
     # Turns are kept so any result can be refined later, even after a restart. Image parts
@@ -334,6 +363,8 @@ class History:
             return False
         if entry.image_path is not None:
             entry.image_path.unlink(missing_ok=True)
+        if entry.mask_path is not None:
+            entry.mask_path.unlink(missing_ok=True)
         entry.sidecar.unlink(missing_ok=True)
         self.index.remove(entry.sidecar)
         blobs = history_index.blobs_of(entry.meta)

@@ -21,7 +21,7 @@ from .align import align_result, aligned_region, estimate_shift
 from .filters import dilate, erode, feather, invert
 from .pixels import decode_image, encode_png
 
-__all__ = ["MaskInfo", "Guide", "check_mask", "guide_image", "composite", "apply_edit",
+__all__ = ["MaskInfo", "Guide", "check_mask", "polygon_mask", "paint_polygon", "guide_image", "composite", "apply_edit",
            "default_feather_px", "feather", "invert", "dilate", "erode", "align_result",
            "estimate_shift", "encode_png", "decode_image"]
 
@@ -29,8 +29,6 @@ EMPTY_LEVEL = 0.02    # below: unpainted (JPEG noise, brush residue); above 1 - 
 GUIDE_LEVEL = 0.5     # mask values from here on are "the region" in the guide image
 FEATHER_SHARE = 0.005  # default feather: this share of the long side (10 px at 2K)
 TINT_ALPHA = 0.5
-RESIZED_NOTE = ("The mask is {mw}x{mh} px but the image is {iw}x{ih} px, so it was stretched to "
-                "fit. Paint the mask on an image of the same size for exact edges.")
 
 # Marker colours, in order of preference; the first one (nearly) absent from the image wins.
 MARKERS = (("magenta", (255, 0, 255)), ("cyan", (0, 255, 255)), ("green", (0, 255, 0)),
@@ -107,7 +105,7 @@ def check_mask(mask: np.ndarray, image_shape: tuple[int, ...]) -> MaskInfo:
     m = _plane(mask)
     notes = []
     if m.shape != (h, w):
-        notes.append(RESIZED_NOTE.format(mw=m.shape[1], mh=m.shape[0], iw=w, ih=h))
+        notes.append(errors.mask_resized(m.shape[1], m.shape[0], w, h))
         m = _levels(np.clip(pixels.resize(m, (h, w), method="BILINEAR"), 0.0, 1.0))
     box = _bbox(m > 0)
     if box is None:
@@ -115,6 +113,50 @@ def check_mask(mask: np.ndarray, image_shape: tuple[int, ...]) -> MaskInfo:
     if m.min() >= 1.0:
         raise errors.mask_covers_all()
     return MaskInfo(m, float(np.count_nonzero(m >= GUIDE_LEVEL)) / m.size, box, tuple(notes))
+
+
+def polygon_mask(points, width: int, height: int) -> np.ndarray:
+    """uint8 H x W (top-down), 255 inside the lasso: `points` are (u, v) image fractions
+    from the bottom left (Blender's image coordinates), in drawing order; the polygon
+    closes itself. A pixel is inside when its centre is (even-odd rule, so a lasso that
+    crosses itself leaves the loops' overlap out, as Blender's lasso does). Scanline on
+    the rows the lasso spans: one crossing per edge and row, no per-pixel test."""
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    p = p[np.isfinite(p).all(axis=1)]        # a view that maps nowhere (not drawn yet) gives NaN
+    if len(p) < 3:
+        raise errors.mask_lasso_too_small()
+    w, h = int(width), int(height)
+    out = np.zeros((h, w), np.uint8)
+    x, y = p[:, 0] * w, (1.0 - p[:, 1]) * h
+    x2, y2 = np.roll(x, -1), np.roll(y, -1)
+    # Rows whose centre r + 0.5 lies in [min y, max y) of each edge (half-open: a vertex
+    # shared by two edges counts once; horizontal edges cross nothing).
+    lo = np.clip(np.ceil(np.minimum(y, y2) - 0.5), 0, h).astype(np.int64)
+    hi = np.clip(np.ceil(np.maximum(y, y2) - 0.5), 0, h).astype(np.int64)
+    counts = hi - lo
+    if not counts.any():
+        return out
+    edge = np.repeat(np.arange(len(p)), counts)
+    starts = np.cumsum(counts) - counts
+    rows = lo[edge] + np.arange(int(counts.sum())) - starts[edge]
+    t = (rows + 0.5 - y[edge]) / (y2[edge] - y[edge])
+    xc = x[edge] + t * (x2[edge] - x[edge])
+    first = np.clip(np.floor(xc - 0.5).astype(np.int64) + 1, 0, w)     # first centre right of it
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    toggles = np.zeros((r1 - r0, w + 1), np.uint8)
+    np.add.at(toggles, (rows - r0, first), 1)
+    inside = np.cumsum(toggles[:, :w], axis=1, dtype=np.uint8) & np.uint8(1)   # parity survives wrap
+    out[r0:r1] = inside * np.uint8(255)
+    return out
+
+
+def paint_polygon(blender_pixels: np.ndarray, points, value: float = 1.0) -> None:
+    """Fill a lasso into Blender mask pixels in place (H x W x 4 float32, bottom-up rows):
+    RGB = `value` inside (1 adds to the area to change, 0 takes away), alpha opaque."""
+    h, w = blender_pixels.shape[:2]
+    inside = polygon_mask(points, w, h)[::-1] > 0
+    blender_pixels[inside, :3] = value
+    blender_pixels[..., 3] = 1.0
 
 
 def _as_array(mask: MaskInfo | np.ndarray) -> np.ndarray:

@@ -157,7 +157,7 @@ def test_all_white_mask_suggests_a_normal_edit():
 def test_mask_of_another_size_is_stretched_with_a_note():
     info = masking.check_mask(rect_mask(100, 100, 0, 0, 50, 50), (200, 400, 3))
     assert info.mask.shape == (200, 400) and info.mask.dtype == np.float32
-    assert len(info.warnings) == 1 and "100x100" in info.warnings[0] and "400x200" in info.warnings[0]
+    assert len(info.warnings) == 1 and "100×100" in info.warnings[0] and "400×200" in info.warnings[0]
     assert info.mask[50, 100] == 1.0 and info.mask[150, 300] == 0.0
     assert info.coverage == pytest.approx(0.25, abs=0.01)
     same = masking.check_mask(rect_mask(200, 400, 0, 0, 100, 200), (200, 400))
@@ -268,3 +268,47 @@ def test_benchmark_script_runs():
                          text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "(3, -5)" in out.stdout
+
+
+# ---------------------------------------------------------------- lasso
+def test_lasso_fills_the_polygon_in_blender_image_coordinates():
+    # A right triangle in the lower left half of a 40 x 20 image (u, v from the bottom left).
+    m = masking.polygon_mask([(0.0, 0.0), (0.5, 0.0), (0.0, 1.0)], 40, 20)
+    assert m.shape == (20, 40) and m.dtype == np.uint8 and set(np.unique(m)) <= {0, 255}
+    assert m[19, 1] == 255 and m[19, 18] == 255        # bottom row (top-down: last row), left part
+    assert m[0, 30] == 0 and m[19, 30] == 0             # right half untouched
+    assert m[1, 0] == 255 and m[1, 10] == 0             # near the apex only the left edge
+    share = np.count_nonzero(m) / m.size
+    assert share == pytest.approx(0.25, abs=0.04)       # half of the left half
+
+
+def test_lasso_closes_itself_and_follows_a_drawn_outline():
+    # A square drawn as a dense outline (like mouse points), not closed by hand.
+    side = [(0.25 + 0.5 * t / 20, 0.25) for t in range(21)] + [(0.75, 0.25 + 0.5 * t / 20) for t in range(21)]
+    side += [(0.75 - 0.5 * t / 20, 0.75) for t in range(21)] + [(0.25, 0.75 - 0.5 * t / 20) for t in range(20)]
+    m = masking.polygon_mask(side, 64, 64) > 0
+    assert m[16:48, 16:48].all() and not m[:15].any() and not m[:, 49:].any()
+    assert np.count_nonzero(m) == pytest.approx(32 * 32, rel=0.1)
+
+
+def test_lasso_paints_blender_pixels_and_takes_away():
+    px = np.zeros((10, 10, 4), np.float32)                       # Blender rows: bottom-up
+    square = [(0.0, 0.0), (0.5, 0.0), (0.5, 0.5), (0.0, 0.5)]    # bottom-left quarter
+    masking.paint_polygon(px, square)
+    assert px[:5, :5, :3].min() == 1.0 and px[5:, :, :3].max() == 0.0 and px[:, 6:, :3].max() == 0.0
+    assert px[..., 3].min() == 1.0
+    masking.paint_polygon(px, [(0.0, 0.0), (0.2, 0.0), (0.2, 0.2), (0.0, 0.2)], 0.0)
+    assert px[0, 0, 0] == 0.0 and px[4, 4, 0] == 1.0
+
+
+def test_a_lasso_of_two_points_is_refused_with_words():
+    with pytest.raises(errors.InvalidInput, match="at least three points"):
+        masking.polygon_mask([(0.1, 0.1), (0.5, 0.5)], 8, 8)
+
+
+def test_lasso_points_that_map_nowhere_are_dropped():
+    nan = float("nan")
+    m = masking.polygon_mask([(0.0, 0.0), (nan, nan), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)], 8, 8)
+    assert m.min() == 255
+    with pytest.raises(errors.InvalidInput):
+        masking.polygon_mask([(nan, 0.1), (0.5, nan), (0.2, 0.2), (0.3, 0.3)], 8, 8)
