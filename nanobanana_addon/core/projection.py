@@ -57,6 +57,15 @@ class View:
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.view_matrix, np.float64), np.asarray(self.projection_matrix, np.float64)
 
+    @property
+    def near(self) -> float:
+        """Distance of the near clipping plane in front of the camera (what the camera
+        renders starts there), from the OpenGL projection matrix."""
+        p = self.projection_matrix
+        if self.orthographic:            # p22 = -2 / (f - n), p23 = -(f + n) / (f - n)
+            return (p[2][3] + 1.0) / p[2][2] if abs(p[2][2]) > EPS else 0.0
+        return p[2][3] / (p[2][2] - 1.0) if abs(p[2][2] - 1.0) > EPS else EPS   # p23 = -2fn / (f - n)
+
 
 @dataclass(frozen=True, eq=False)
 class MeshArrays:
@@ -146,24 +155,61 @@ def _ndc_to_pixels(ndc: np.ndarray, width: int, height: int) -> tuple[np.ndarray
     return (ndc[:, 0] + 1.0) * 0.5 * width, (1.0 - ndc[:, 1]) * 0.5 * height
 
 
+def clip_near(tris: np.ndarray, depth: np.ndarray, near: float) -> np.ndarray:
+    """World triangles (T, 3, 3) cut to the part at `depth` >= `near` in front of the camera
+    (`depth` (T, 3): each corner's distance along the view direction). A triangle wholly
+    in front is kept as it is, one wholly behind is dropped, one crossing the plane becomes
+    the triangle or the quad (two triangles) in front of it: the part the camera renders."""
+    inside = depth >= near
+    count = inside.sum(axis=1)
+    parts = [tris[count == 3]]
+    for n_in in (1, 2):
+        sel = np.flatnonzero(count == n_in)
+        if sel.size == 0:
+            continue
+        t, d, ins = tris[sel], depth[sel], inside[sel]
+        # Rotate the corners so the odd one out (the lone inside / outside corner) is first;
+        # a rotation keeps the winding.
+        odd = np.argmax(ins if n_in == 1 else ~ins, axis=1)
+        order = (odd[:, None] + np.arange(3)[None, :]) % 3
+        t = np.take_along_axis(t, order[:, :, None], axis=1)
+        d = np.take_along_axis(d, order, axis=1)
+        a, b, c = t[:, 0], t[:, 1], t[:, 2]
+        ab = ((d[:, 0] - near) / (d[:, 0] - d[:, 1]))[:, None]
+        ac = ((d[:, 0] - near) / (d[:, 0] - d[:, 2]))[:, None]
+        pab, pac = a + (b - a) * ab, a + (c - a) * ac        # where edges a-b, a-c meet the plane
+        if n_in == 1:                                         # a is in front: one triangle
+            parts.append(np.stack([a, pab, pac], axis=1))
+        else:                                                 # a is behind: the quad b, c, pac, pab
+            parts.append(np.stack([pab, b, c], axis=1))
+            parts.append(np.stack([pab, c, pac], axis=1))
+    return np.concatenate(parts).astype(tris.dtype, copy=False)
+
+
 def zbuffer(view: View, occluders: Sequence[np.ndarray], size: tuple[int, int] | None = None) -> np.ndarray:
     """Nearest linear depth per pixel (H x W float32, inf where nothing is) of the world
     triangles in `occluders` (each (T, 3, 3)), seen from `view`, then eroded by one pixel
-    (3 x 3 minimum) so a hidden texel next to an occluder's outline stays hidden."""
+    (3 x 3 minimum) so a hidden texel next to an occluder's outline stays hidden. Triangles
+    are first cut at the camera's near plane: a wall or floor that reaches behind the
+    camera still hides what is behind its visible part."""
     width, height = size or frame_size(view)
     zb = np.full(width * height, np.inf, np.float32)
+    v, _p = view.arrays()
+    near = max(view.near, EPS) if not view.orthographic else view.near
     for tris in occluders:
         if tris.shape[0] == 0:
             continue
-        ndc, depth, w = _project(view, tris.reshape(-1, 3))
-        ndc, depth, w = ndc.reshape(-1, 3, 2), depth.reshape(-1, 3), w.reshape(-1, 3)
-        ok = np.all(w > EPS, axis=1) & np.all(depth > EPS, axis=1) if not view.orthographic \
-            else np.ones(len(depth), bool)
-        ndc, depth = ndc[ok], depth[ok]
+        tris = np.asarray(tris, np.float64)
+        depth = -(tris @ v[2, :3] + v[2, 3])                   # (T, 3) along the view direction
+        tris = clip_near(tris, depth, near)
+        if tris.shape[0] == 0:
+            continue
+        ndc, depth, _w = _project(view, tris.reshape(-1, 3))
+        ndc, depth = ndc.reshape(-1, 3, 2), depth.reshape(-1, 3)
         # Off-screen triangles cost nothing: the rasteriser clips their boxes to the frame.
         sx, sy = _ndc_to_pixels(ndc.reshape(-1, 2), width, height)
         screen = np.stack([sx, sy], axis=1).reshape(-1, 3, 2)
-        key = depth if view.orthographic else 1.0 / depth   # affine in screen space
+        key = depth if view.orthographic else 1.0 / np.maximum(depth, EPS)   # affine in screen space
         for pix, t, bary in rasterize(screen, width, height):
             assert bary is not None
             k = np.einsum("ij,ij->i", bary, key[t])
@@ -198,8 +244,8 @@ def facing_triangles(view: View, positions: np.ndarray, face_normals: np.ndarray
 def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.ndarray,
                  facing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The surface points `view` sees: (their indices, NDC xy, fade 0..1, mix weight).
-    Not seen: on a face turned away (`facing` False), outside the frame, behind the
-    camera, occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and
+    Not seen: on a face turned away (`facing` False), outside the frame, nearer than the
+    camera's near plane, occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and
     each test runs only on the points that passed the cheaper ones before it."""
     v, p = view.arrays()
     rot = v[:3, :3]
@@ -209,13 +255,14 @@ def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.nda
     pts = np.asarray(points, np.float32)[idx]
     m = (p @ v).astype(np.float32)
     clip = pts @ m[:, :3].T + m[:, 3]
+    near = np.float32(view.near * (1.0 - 1e-6))        # nearer than that, the camera renders nothing
     if view.orthographic:
         depth = -(pts @ towards + np.float32(v[2, 3]))
         ndc = clip[:, :2]
-        ok = np.abs(ndc).max(axis=1) <= 1.0
+        ok = (np.abs(ndc).max(axis=1) <= 1.0) & (depth >= near)
     else:
         depth = clip[:, 3]                                               # w = -z for a perspective matrix
-        ok = depth > EPS
+        ok = depth > max(near, np.float32(EPS))
         ndc = clip[:, :2] / np.where(ok, depth, 1.0)[:, None]
         ok &= np.abs(ndc).max(axis=1) <= 1.0
     keep = np.flatnonzero(ok)
