@@ -545,7 +545,7 @@ def wire_material(obj: bpy.types.Object, img: bpy.types.Image, uv_map: str) -> b
         if uv_node is not None:
             uv_node.uv_map = uv_map
         return mat
-    if ORIGINAL_MATERIALS not in obj.keys():      # a renamed object keeps its first originals
+    if obj.get(ORIGINAL_MATERIALS) is None:  # type: ignore[func-returns-value]  # kept from the first bake
         obj[ORIGINAL_MATERIALS] = json.dumps([s.material.name if s.material else "" for s in obj.material_slots])
     has_bsdf = mat is not None and mat.node_tree is not None and any(
         n.type == "BSDF_PRINCIPLED" for n in mat.node_tree.nodes)
