@@ -407,7 +407,7 @@ class ProjectAndBake(Target):
         self.out["stage"] = "baking"
         started, cpu = time.perf_counter(), time.thread_time()
         answers = [(self.views[k], pixels.decode_image(o.results[0].images[0].data)) for k, o in done]
-        zbuffers = [projection.zbuffer(v, self.occluders) for v, _img in answers]
+        zbuffers = projection.zbuffers_of([v for v, _img in answers], self.occluders)
         bakes = {}
         for mesh, base, fill in zip(self.meshes, self.bases, self.fills, strict=True):
             if base is not None and base.shape[:2] != (self.size, self.size):
