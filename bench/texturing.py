@@ -6,7 +6,8 @@ A UV sphere of about 10k and 20k triangles, a perspective camera, the fake Gemin
 For Texture from View (1 view) and Texture All Around (4 views), at 1K and 2K, prints:
   press      main-thread time of the button: clay render(s) + mesh arrays (+ UVs)
   bake       worker time of projection + blend + bake + PNG encode (all views), wall
-             and CPU (the CPU figure does not depend on what else the machine runs)
+             and CPU of the process meanwhile (every bake thread; less sensitive to what
+             else the machine runs)
   worst gap  longest main-thread stall while the worker bakes (a 10 ms sleep loop stands
              in for Blender's event loop; what the GIL leaves the UI)
   place      main-thread time to land the result (pack, decode, material)

@@ -233,7 +233,7 @@ def zbuffer(view: View, occluders: Sequence[np.ndarray], size: tuple[int, int] |
 
 def zbuffers_of(views: Sequence[View], occluders: Sequence[np.ndarray]) -> list[np.ndarray]:
     """zbuffer() of each view, the views on several threads at once."""
-    return _map(lambda v: zbuffer(v, occluders), list(views), max(1, min(WORKERS, os.cpu_count() or 1)))
+    return map_threads(lambda v: zbuffer(v, occluders), list(views), max(1, min(WORKERS, os.cpu_count() or 1)))
 
 
 # ------------------------------------------------------------------ per-view weights
@@ -338,9 +338,21 @@ def uv_pixels(uvs: np.ndarray, size: int) -> np.ndarray:
 def owners(uvs: np.ndarray, size: int) -> np.ndarray:
     """Flat S*S int32 map: the triangle whose UV covers each texel centre, -1 for none
     (overlapping UVs: the last triangle wins)."""
-    own = np.full(size * size, -1, np.int32)
-    for pix, t, _none in rasterize(uv_pixels(uvs, size), size, size, weights=False):
-        own[pix] = t
+    tri = uv_pixels(uvs, size)
+    parts = max(1, min(WORKERS, os.cpu_count() or 1, tri.shape[0] // 1024))
+
+    def part(bounds: tuple[int, int]) -> np.ndarray:
+        own = np.full(size * size, -1, np.int32)
+        for pix, t, _none in rasterize(tri[bounds[0]:bounds[1]], size, size, weights=False):
+            own[pix] = t + bounds[0]
+        return own
+
+    # Consecutive runs of triangles on several threads; a later run wins where they overlap.
+    cuts = np.linspace(0, tri.shape[0], parts + 1).astype(int)
+    maps = map_threads(part, list(zip(cuts[:-1], cuts[1:], strict=True)), parts)
+    own = maps[0]
+    for later in maps[1:]:
+        np.copyto(own, later, where=later >= 0)
     return own
 
 
@@ -426,7 +438,7 @@ def _float_rgb(image: np.ndarray) -> np.ndarray:
     return img.astype(np.float32) * np.float32(1 / 255) if img.dtype == np.uint8 else img.astype(np.float32)
 
 
-def _map(fn, items: list, workers: int):
+def map_threads(fn, items: list, workers: int) -> list:
     """fn over items, on `workers` threads when there is more than one (results in order;
     the first exception is raised after the others stop being started)."""
     if workers <= 1 or len(items) <= 1:
@@ -515,7 +527,7 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
     workers = max(1, min(WORKERS, os.cpu_count() or 1))
     step = max(1, CHUNK // workers)
     chunks = [covered[b:b + step] for b in range(0, covered.size, step)]
-    for area, seen in _map(one_chunk, chunks, workers):
+    for area, seen in map_threads(one_chunk, chunks, workers):
         area_all += area
         area_seen += seen
     times["project"] = time.perf_counter() - t2

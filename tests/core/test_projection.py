@@ -188,3 +188,28 @@ def test_near_plane_clipping_keeps_exactly_the_part_in_front():
 def test_the_near_plane_is_read_from_the_projection_matrix():
     assert view(FRONT, perspective(0.9, 4 / 3, near=0.25)).near == pytest.approx(0.25)
     assert view(FRONT, ortho(2, 2, near=0.5)).near == pytest.approx(0.5)
+
+
+def test_owners_on_threads_matches_one_thread_and_the_last_triangle_wins(monkeypatch):
+    rng = np.random.default_rng(3)
+    uvs = rng.random((5000, 3, 2)).astype(np.float32)          # heavily overlapping
+    monkeypatch.setattr(P, "WORKERS", 1)
+    one = P.owners(uvs, 64)
+    monkeypatch.setattr(P, "WORKERS", 4)
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    assert np.array_equal(P.owners(uvs, 64), one)
+
+
+def test_a_bake_on_threads_equals_the_bake_on_one(monkeypatch):
+    v = view(FRONT, perspective(0.9, 4 / 3))
+    target = quad((0, 2, 0), (1, 0, 0), (0, 0, 1), name="behind")
+    blocker = quad((-0.5, 0, 0), (0.5, 0, 0), (0, 0, 2), name="front")
+    occ = [target.positions, blocker.positions]
+    monkeypatch.setattr(P, "CHUNK", 1000)             # many chunks
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(P, "WORKERS", 1)
+    one = P.bake(target, [(v, gradient())], occ, 128, fill=(0.0, 0.0, 0.0))
+    monkeypatch.setattr(P, "WORKERS", 4)
+    many = P.bake(target, [(v, gradient())], occ, 128, fill=(0.0, 0.0, 0.0))
+    assert np.array_equal(one.rgb, many.rgb) and np.array_equal(one.uncovered, many.uncovered)
+    assert one.coverage == pytest.approx(many.coverage) and 0.3 < one.coverage < 0.7
