@@ -129,8 +129,9 @@ def rasterize(tris: np.ndarray, width: int, height: int, chunk: int = CHUNK,
         k = np.repeat(np.arange(k0, k1 + 1), span)
         t = keep[k]
         local = np.arange(begin, end, dtype=np.int64) - starts[k]
-        px = x0[t] + local % w[t]
-        py = y0[t] + local // w[t]
+        row, col = np.divmod(local, w[t])
+        px = x0[t] + col
+        py = y0[t] + row
         cx, cy = px + 0.5 - a[t, 0], py + 0.5 - a[t, 1]
         d = det[t]
         b1 = (cx * e2[t, 1] - e2[t, 0] * cy) / d
