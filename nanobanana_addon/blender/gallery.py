@@ -199,7 +199,16 @@ class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
         except Exception as exc:  # noqa: BLE001 - unreadable file edited by hand
             self.report({"ERROR"}, str(errors.entry_unloadable(exc)))
             return {"CANCELLED"}
-        if self.mode == "MATERIAL":
+        from . import texturing
+        bake = texturing.bake_info(entry.meta) if self.mode == "MATERIAL" else None
+        if bake is not None:                # a baked texture: back on its object's UVs
+            try:
+                names = texturing.reapply_bake(context, bake, img)
+            except errors.NanoBananaError as exc:
+                self.report({"ERROR"}, str(exc))
+                return {"CANCELLED"}
+            self.report({"INFO"}, errors.bake_reapplied(names))
+        elif self.mode == "MATERIAL":
             mat = apply.new_material(img.name, img)
             n = apply.assign_material(mat, context.selected_objects or [])
             self.report({"INFO"}, f"Applied to {n} object(s)")
@@ -244,6 +253,8 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
         model = str(entry.meta.get("model") or models.DEFAULT_MODEL)
         intents.recall_into_settings(context.scene.nanobanana, model, entry.prompt,
                                      entry.meta.get("settings") or {}, entry=entry)
+        from . import texturing
+        texturing.recall_bake_settings(context.scene.nanobanana, entry.meta)
         if live_models.announce(model):
             self.report({"WARNING"}, runtime.STATE.status.text)
         else:

@@ -366,6 +366,12 @@ class ProjectAndBake(Target):
     fills: tuple[tuple[float, float, float], ...] = ()
     more: tuple[GenerationRequest, ...] = field(default=(), repr=False)   # views 2..N
     chain: bool = False           # later views get the first answer as a reference
+    ratios: tuple[str | None, ...] = ()     # each view's aspect ratio (its frame's)
+    around: int = 0               # views all around (0: Texture from View); for recall
+    history: Any = field(default=None, repr=False)     # core History the bakes are saved in
+    blend_file: str = ""
+    # Refine: each view's conversation so far (view k is continued with the instruction).
+    refine_turns: tuple[Any, ...] = field(default=(), repr=False)
     out: dict[str, Any] = field(default_factory=dict, repr=False)          # worker -> place
 
     # -- worker thread: plain values only, no bpy
@@ -377,7 +383,7 @@ class ProjectAndBake(Target):
         done: list[tuple[int, Outcome]] = []
         failures: list[errors.NanoBananaError] = []
         reference: InputImage | None = None
-        for k, req in enumerate((request, *self.more)):
+        for k, req in enumerate(self._requests(request)):
             if cancel.is_set():
                 raise errors.cancelled()
             self.out["stage"] = f"view {k + 1} of {len(self.views)}"
@@ -394,24 +400,27 @@ class ProjectAndBake(Target):
                 continue
             done.append((k, outcome))
             self.out.setdefault("views_done", []).append(k)
+            self.out.setdefault("turns", {})[k] = outcome.results[0].turns
             if reference is None:
                 first = outcome.results[0].images[0]
-                reference = InputImage(first.data, first.mime_type, "reference", "first view, painted")
+                reference = InputImage(first.data, first.mime_type, "reference",
+                                       "first view, refined" if self.refine_turns else "first view, painted")
         self.out["stage"] = "baking"
-        started, cpu = time.perf_counter(), time.thread_time()
+        started, cpu = time.perf_counter(), time.process_time()     # CPU: every bake thread
         answers = [(self.views[k], pixels.decode_image(o.results[0].images[0].data)) for k, o in done]
-        zbuffers = [projection.zbuffer(v, self.occluders) for v, _img in answers]
+        zbuffers = projection.zbuffers_of([v for v, _img in answers], self.occluders)
         bakes = {}
         for mesh, base, fill in zip(self.meshes, self.bases, self.fills, strict=True):
             if base is not None and base.shape[:2] != (self.size, self.size):
                 base = pixels.resize(base, (self.size, self.size), method="BILINEAR")
             res = projection.bake(mesh, answers, self.occluders, self.size, base, fill, zbuffers, cancel)
-            bakes[mesh.name] = (pixels.encode_png(res.rgb), pixels.encode_png(res.uncovered),
-                                res.coverage, res.views_used)
+            rgb, mask = projection.map_threads(pixels.encode_png, [res.rgb, res.uncovered], 2)   # zlib lets go of the GIL
+            bakes[mesh.name] = (rgb, mask, res.coverage, res.views_used)
         self.out["bakes"] = bakes
         self.out["bake_seconds"] = time.perf_counter() - started
-        self.out["bake_cpu_seconds"] = time.thread_time() - cpu
+        self.out["bake_cpu_seconds"] = time.process_time() - cpu
         merged = Outcome(done[0][1].request)
+        self._record_bakes(merged, [(self.views[k].name, o) for k, o in done])
         for _k, o in done:
             merged.notes += [n for n in o.notes if n not in merged.notes]
             merged.results += o.results
@@ -420,6 +429,53 @@ class ProjectAndBake(Target):
             merged.warnings += [w for w in o.warnings if w not in merged.warnings]
         merged.failures += failures
         return merged
+
+    def _requests(self, request: GenerationRequest) -> list[GenerationRequest]:
+        """One request per view. A Refine (`refine_turns` set) continues every view's own
+        conversation with the instruction in `request` (the conversation holds that view's
+        capture and its previous image), at that view's frame ratio; a view that had no
+        answer before is asked afresh."""
+        if not self.refine_turns:
+            return [request, *self.more]
+        out = []
+        for k in range(len(self.views)):
+            turns = self.refine_turns[k] if k < len(self.refine_turns) else None
+            ratio = self.ratios[k] if k < len(self.ratios) else request.aspect_ratio
+            if k == 0:
+                out.append(replace(request, aspect_ratio=ratio or request.aspect_ratio))
+            elif turns:
+                out.append(replace(request, history=list(turns), aspect_ratio=ratio or request.aspect_ratio))
+            elif k - 1 < len(self.more):
+                out.append(self.more[k - 1])
+        return out
+
+    def _record_bakes(self, merged: Outcome, answered: list[tuple[str, Outcome]]) -> None:
+        """Each baked texture goes to history as its own entry (after the views' images,
+        which pipeline.run saved as they came): the PNG, free, with what "Apply" needs to put
+        it back on the object (`texture_bake` in the sidecar) and recall needs."""
+        from ..core.history import HistoryWriteError
+        from ..core.request import GenerationResult, OutputImage
+        if self.history is None:
+            return
+        view_entries = [e.id for _name, o in answered for e in o.entries if e is not None]
+        size_label = next((k for k, v in BAKE_SIZES.items() if v == self.size), f"{self.size}")
+        ids = self.out.setdefault("bake_entries", {})
+        for name, uv in zip(self.objects, self.uv_maps, strict=True):
+            if name not in self.out["bakes"]:
+                continue
+            png, _mask, cov, used = self.out["bakes"][name]
+            result = GenerationResult(model=merged.request.model, cost_usd=0.0,
+                                      images=[OutputImage(png, "image/png", self.size, self.size)])
+            extra = {"texture_bake": {"object": name, "uv_map": uv, "coverage": round(cov, 4),
+                                      "views": list(used), "view_entries": view_entries,
+                                      "bake_size": size_label, "texture_views": self.around,
+                                      "refined": bool(self.refine_turns)}}
+            try:
+                entry = self.history.record(merged.request, result=result, blend_file=self.blend_file, extra=extra)
+            except HistoryWriteError as exc:
+                merged.warnings.append(str(exc))
+                continue
+            ids[name] = entry.id
 
     # -- main thread
     def place(self, images: list[bpy.types.Image]) -> str | None:
@@ -438,7 +494,8 @@ class ProjectAndBake(Target):
             if obj is None or obj.type != "MESH" or name not in bakes:
                 continue                   # deleted while Gemini worked
             png, mask, cov, views = bakes[name]
-            tex = apply.packed_image(f"NB Texture {name}", png)     # decoded when first drawn
+            entry = self.out.get("bake_entries", {}).get(name, "")
+            tex = apply.packed_image(f"NB Texture {name}", png, entry)     # decoded when first drawn
             tex[BAKE_KEY] = name
             tex["nanobanana_coverage"] = cov
             _replace_mask(name, mask)
@@ -458,11 +515,13 @@ class ProjectAndBake(Target):
         return None
 
     def for_refine(self) -> Target:
-        """Refining a single view re-projects the refined answer from the same view; a
-        refinement of one view of several goes to an image of its own."""
-        if len(self.views) == 1:
-            return replace(self, out={})
-        return ImageOnly()
+        """Refine re-projects: every view is asked again (its own conversation plus the
+        instruction, the refined first view as a reference for the others), and the
+        answers are projected from the same views and baked again."""
+        turns = self.out.get("turns") or {}
+        if not turns:
+            return ImageOnly()
+        return replace(self, out={}, refine_turns=tuple(turns.get(k) for k in range(len(self.views))))
 
 
 def _replace_mask(name: str, mask_png: bytes) -> None:
@@ -487,7 +546,8 @@ def wire_material(obj: bpy.types.Object, img: bpy.types.Image, uv_map: str) -> b
         if uv_node is not None:
             uv_node.uv_map = uv_map
         return mat
-    obj[ORIGINAL_MATERIALS] = json.dumps([s.material.name if s.material else "" for s in obj.material_slots])
+    if obj.get(ORIGINAL_MATERIALS) is None:  # type: ignore[func-returns-value]  # kept from the first bake
+        obj[ORIGINAL_MATERIALS] = json.dumps([s.material.name if s.material else "" for s in obj.material_slots])
     has_bsdf = mat is not None and mat.node_tree is not None and any(
         n.type == "BSDF_PRINCIPLED" for n in mat.node_tree.nodes)
     if mat is not None and has_bsdf:
@@ -502,10 +562,12 @@ def wire_material(obj: bpy.types.Object, img: bpy.types.Image, uv_map: str) -> b
     bsdf = next((n for n in tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
     if bsdf is None:
         bsdf = tree.nodes.new("ShaderNodeBsdfPrincipled")
-    tex = tree.nodes.new("ShaderNodeTexImage")
+    # A copy of another object's Nano Banana material already has the nodes: reuse them.
+    tex = tree.nodes.get(NODE) if tree.nodes.get(NODE) is not None and tree.nodes[NODE].type == "TEX_IMAGE" \
+        else tree.nodes.new("ShaderNodeTexImage")
     tex.name, tex.label, tex.image = NODE, "Nano Banana texture", img
     tex.location = (bsdf.location.x - 400, bsdf.location.y)
-    uv_node = tree.nodes.new("ShaderNodeUVMap")
+    uv_node = tree.nodes.get(UV_NODE) or tree.nodes.new("ShaderNodeUVMap")
     uv_node.name, uv_node.uv_map = UV_NODE, uv_map
     uv_node.location = (tex.location.x - 250, tex.location.y)
     tree.links.new(uv_node.outputs["UV"], tex.inputs["Vector"])
@@ -532,6 +594,53 @@ def revert(obj: bpy.types.Object) -> bool:
             slot.material = bpy.data.materials.get(name) if name else None
     del obj[ORIGINAL_MATERIALS]
     return True
+
+
+# ---------------------------------------------------------------- history
+BAKE_META = "texture_bake"        # history sidecar: what a baked texture's entry was made for
+
+
+def bake_info(meta: dict) -> dict | None:
+    """The `texture_bake` part of a history entry's sidecar (None: not a baked texture)."""
+    info = meta.get(BAKE_META)
+    return info if isinstance(info, dict) and isinstance(info.get("object"), str) else None
+
+
+def reapply_bake(context, info: dict, img: bpy.types.Image) -> list[str]:
+    """"Apply" of a baked texture from History: back on the Nano Banana material of the
+    object it was baked for, read through the UV map it was baked into (its original
+    materials are kept for Revert as after a bake). When that object is not in this file,
+    the selected meshes get it (the UV map of that name, else the one they render with)."""
+    obj = bpy.data.objects.get(info["object"])
+    found = [obj] if obj is not None and obj.type == "MESH" else \
+        [o for o in getattr(context, "selected_objects", None) or () if o.type == "MESH"]
+    done: list[str] = []
+    for o in found:
+        layers = o.data.uv_layers
+        uv = info.get("uv_map") if info.get("uv_map") in layers else \
+            next((u.name for u in layers if u.active_render), layers[0].name if len(layers) else None)
+        if uv is None:
+            continue
+        wire_material(o, img, uv)
+        done.append(o.name)
+    if not done:
+        raise errors.bake_target_missing(info["object"])
+    if img.get(BAKE_KEY) is None:  # type: ignore[func-returns-value]  # loaded from the history file
+        img.name = f"NB Texture {done[0]}"
+    img[BAKE_KEY] = done[0]
+    return done
+
+
+def recall_bake_settings(settings, meta: dict) -> None:
+    """Recall of a baked texture also brings back its bake size and views all around."""
+    info = bake_info(meta)
+    if info is None:
+        return
+    if info.get("bake_size") in BAKE_SIZES:
+        settings.bake_size = info["bake_size"]
+    views = info.get("texture_views")
+    if isinstance(views, int) and 2 <= views <= 8:
+        settings.texture_views = views
 
 
 # ---------------------------------------------------------------- building a job
@@ -617,7 +726,9 @@ def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
         views=tuple(c.view for c in captures), size=BAKE_SIZES.get(settings.bake_size, 2048),
         meshes=tuple(meshes), occluders=tuple(blockers), bases=tuple(b for b, _f in bases),
         fills=tuple(f for _b, f in bases), more=tuple(requests[1:]),
-        chain=len(requests[0].images) + 1 <= info.max_reference_images)
+        chain=len(requests[0].images) + 1 <= info.max_reference_images,
+        ratios=tuple(r.aspect_ratio for r in requests), around=around,
+        history=runtime.history(context), blend_file=bpy.data.filepath)
     target.out["capture_timings"] = timings
     return requests[0], target
 

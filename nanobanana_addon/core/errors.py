@@ -674,3 +674,12 @@ def bake_summary(names: list[str], coverage: list[float], views: list[str]) -> s
 
 def nothing_to_revert() -> str:
     return "The selected objects have no Nano Banana texture to take back."
+
+
+def bake_target_missing(name: str) -> InvalidInput:
+    return InvalidInput(f"'{name}', the object this texture was baked for, is not in this file. "
+                        "Select the mesh to put it on (it needs a UV map).")
+
+
+def bake_reapplied(names: list[str]) -> str:
+    return f"Baked texture back on {', '.join(names)}"

@@ -24,12 +24,14 @@ float 0..1. UV (0, 0) is the bottom-left of the texture, as in Blender.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 CHUNK = 1 << 20            # candidate pixels per rasterisation step (bounded memory)
+WORKERS = 4                # threads for the texel chunks and the views' depth buffers (max)
 FADE = (0.08, 0.3)         # cosine where a surface starts to receive colour, and gets all of it
 SHARPNESS = 4.0            # view mixing weight = cos ** SHARPNESS
 DEPTH_TOLERANCE = 0.01     # relative: a texel is hidden when something is >1 % nearer
@@ -56,6 +58,15 @@ class View:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(self.view_matrix, np.float64), np.asarray(self.projection_matrix, np.float64)
+
+    @property
+    def near(self) -> float:
+        """Distance of the near clipping plane in front of the camera (what the camera
+        renders starts there), from the OpenGL projection matrix."""
+        p = self.projection_matrix
+        if self.orthographic:            # p22 = -2 / (f - n), p23 = -(f + n) / (f - n)
+            return (p[2][3] + 1.0) / p[2][2] if abs(p[2][2]) > EPS else 0.0
+        return p[2][3] / (p[2][2] - 1.0) if abs(p[2][2] - 1.0) > EPS else EPS   # p23 = -2fn / (f - n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,12 +120,18 @@ def rasterize(tris: np.ndarray, width: int, height: int, chunk: int = CHUNK,
     starts = np.concatenate([[0], np.cumsum(count[keep])])
     total = int(starts[-1])
     for begin in range(0, total, chunk):
-        idx = np.arange(begin, min(total, begin + chunk), dtype=np.int64)
-        k = np.searchsorted(starts, idx, side="right") - 1
+        end = min(total, begin + chunk)
+        # The triangles this range of candidates belongs to, and how many of each it holds
+        # (np.repeat: linear, where a search per candidate was not).
+        k0 = int(np.searchsorted(starts, begin, side="right")) - 1
+        k1 = int(np.searchsorted(starts, end - 1, side="right")) - 1
+        span = np.minimum(starts[k0 + 1:k1 + 2], end) - np.maximum(starts[k0:k1 + 1], begin)
+        k = np.repeat(np.arange(k0, k1 + 1), span)
         t = keep[k]
-        local = idx - starts[k]
-        px = x0[t] + local % w[t]
-        py = y0[t] + local // w[t]
+        local = np.arange(begin, end, dtype=np.int64) - starts[k]
+        row, col = np.divmod(local, w[t])
+        px = x0[t] + col
+        py = y0[t] + row
         cx, cy = px + 0.5 - a[t, 0], py + 0.5 - a[t, 1]
         d = det[t]
         b1 = (cx * e2[t, 1] - e2[t, 0] * cy) / d
@@ -146,24 +163,61 @@ def _ndc_to_pixels(ndc: np.ndarray, width: int, height: int) -> tuple[np.ndarray
     return (ndc[:, 0] + 1.0) * 0.5 * width, (1.0 - ndc[:, 1]) * 0.5 * height
 
 
+def clip_near(tris: np.ndarray, depth: np.ndarray, near: float) -> np.ndarray:
+    """World triangles (T, 3, 3) cut to the part at `depth` >= `near` in front of the camera
+    (`depth` (T, 3): each corner's distance along the view direction). A triangle wholly
+    in front is kept as it is, one wholly behind is dropped, one crossing the plane becomes
+    the triangle or the quad (two triangles) in front of it: the part the camera renders."""
+    inside = depth >= near
+    count = inside.sum(axis=1)
+    parts = [tris[count == 3]]
+    for n_in in (1, 2):
+        sel = np.flatnonzero(count == n_in)
+        if sel.size == 0:
+            continue
+        t, d, ins = tris[sel], depth[sel], inside[sel]
+        # Rotate the corners so the odd one out (the lone inside / outside corner) is first;
+        # a rotation keeps the winding.
+        odd = np.argmax(ins if n_in == 1 else ~ins, axis=1)
+        order = (odd[:, None] + np.arange(3)[None, :]) % 3
+        t = np.take_along_axis(t, order[:, :, None], axis=1)
+        d = np.take_along_axis(d, order, axis=1)
+        a, b, c = t[:, 0], t[:, 1], t[:, 2]
+        ab = ((d[:, 0] - near) / (d[:, 0] - d[:, 1]))[:, None]
+        ac = ((d[:, 0] - near) / (d[:, 0] - d[:, 2]))[:, None]
+        pab, pac = a + (b - a) * ab, a + (c - a) * ac        # where edges a-b, a-c meet the plane
+        if n_in == 1:                                         # a is in front: one triangle
+            parts.append(np.stack([a, pab, pac], axis=1))
+        else:                                                 # a is behind: the quad b, c, pac, pab
+            parts.append(np.stack([pab, b, c], axis=1))
+            parts.append(np.stack([pab, c, pac], axis=1))
+    return np.concatenate(parts).astype(tris.dtype, copy=False)
+
+
 def zbuffer(view: View, occluders: Sequence[np.ndarray], size: tuple[int, int] | None = None) -> np.ndarray:
     """Nearest linear depth per pixel (H x W float32, inf where nothing is) of the world
     triangles in `occluders` (each (T, 3, 3)), seen from `view`, then eroded by one pixel
-    (3 x 3 minimum) so a hidden texel next to an occluder's outline stays hidden."""
+    (3 x 3 minimum) so a hidden texel next to an occluder's outline stays hidden. Triangles
+    are first cut at the camera's near plane: a wall or floor that reaches behind the
+    camera still hides what is behind its visible part."""
     width, height = size or frame_size(view)
     zb = np.full(width * height, np.inf, np.float32)
+    v, _p = view.arrays()
+    near = max(view.near, EPS) if not view.orthographic else view.near
     for tris in occluders:
         if tris.shape[0] == 0:
             continue
-        ndc, depth, w = _project(view, tris.reshape(-1, 3))
-        ndc, depth, w = ndc.reshape(-1, 3, 2), depth.reshape(-1, 3), w.reshape(-1, 3)
-        ok = np.all(w > EPS, axis=1) & np.all(depth > EPS, axis=1) if not view.orthographic \
-            else np.ones(len(depth), bool)
-        ndc, depth = ndc[ok], depth[ok]
+        tris = np.asarray(tris, np.float64)
+        depth = -(tris @ v[2, :3] + v[2, 3])                   # (T, 3) along the view direction
+        tris = clip_near(tris, depth, near)
+        if tris.shape[0] == 0:
+            continue
+        ndc, depth, _w = _project(view, tris.reshape(-1, 3))
+        ndc, depth = ndc.reshape(-1, 3, 2), depth.reshape(-1, 3)
         # Off-screen triangles cost nothing: the rasteriser clips their boxes to the frame.
         sx, sy = _ndc_to_pixels(ndc.reshape(-1, 2), width, height)
         screen = np.stack([sx, sy], axis=1).reshape(-1, 3, 2)
-        key = depth if view.orthographic else 1.0 / depth   # affine in screen space
+        key = depth if view.orthographic else 1.0 / np.maximum(depth, EPS)   # affine in screen space
         for pix, t, bary in rasterize(screen, width, height):
             assert bary is not None
             k = np.einsum("ij,ij->i", bary, key[t])
@@ -176,6 +230,11 @@ def zbuffer(view: View, occluders: Sequence[np.ndarray], size: tuple[int, int] |
         for dx in (0, 1, 2):
             np.minimum(out, padded[dy:dy + height, dx:dx + width], out=out)
     return out
+
+
+def zbuffers_of(views: Sequence[View], occluders: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """zbuffer() of each view, the views on several threads at once."""
+    return map_threads(lambda v: zbuffer(v, occluders), list(views), max(1, min(WORKERS, os.cpu_count() or 1)))
 
 
 # ------------------------------------------------------------------ per-view weights
@@ -198,8 +257,8 @@ def facing_triangles(view: View, positions: np.ndarray, face_normals: np.ndarray
 def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.ndarray,
                  facing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The surface points `view` sees: (their indices, NDC xy, fade 0..1, mix weight).
-    Not seen: on a face turned away (`facing` False), outside the frame, behind the
-    camera, occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and
+    Not seen: on a face turned away (`facing` False), outside the frame, nearer than the
+    camera's near plane, occluded (depth buffer `zb`), or so grazing that the fade is 0. Float32, and
     each test runs only on the points that passed the cheaper ones before it."""
     v, p = view.arrays()
     rot = v[:3, :3]
@@ -209,13 +268,14 @@ def view_weights(view: View, zb: np.ndarray, points: np.ndarray, normals: np.nda
     pts = np.asarray(points, np.float32)[idx]
     m = (p @ v).astype(np.float32)
     clip = pts @ m[:, :3].T + m[:, 3]
+    near = np.float32(view.near * (1.0 - 1e-6))        # nearer than that, the camera renders nothing
     if view.orthographic:
         depth = -(pts @ towards + np.float32(v[2, 3]))
         ndc = clip[:, :2]
-        ok = np.abs(ndc).max(axis=1) <= 1.0
+        ok = (np.abs(ndc).max(axis=1) <= 1.0) & (depth >= near)
     else:
         depth = clip[:, 3]                                               # w = -z for a perspective matrix
-        ok = depth > EPS
+        ok = depth > max(near, np.float32(EPS))
         ndc = clip[:, :2] / np.where(ok, depth, 1.0)[:, None]
         ok &= np.abs(ndc).max(axis=1) <= 1.0
     keep = np.flatnonzero(ok)
@@ -251,12 +311,17 @@ def sample(image: np.ndarray, ndc: np.ndarray) -> np.ndarray:
     x0 = np.minimum(x.astype(np.int64), max(w - 2, 0))
     y0 = np.minimum(y.astype(np.int64), max(h - 2, 0))
     dx, dy = min(1, w - 1), min(1, h - 1) * w
-    fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+    # float32 throughout (x - x0 would be float64), rows gathered with take(): several
+    # times faster than fancy indexing at millions of points.
+    fx, fy = (x - x0.astype(np.float32))[:, None], (y - y0.astype(np.float32))[:, None]
     i = y0 * w + x0
-    top = flat[i] * (1 - fx) + flat[i + dx] * fx
-    bottom = flat[i + dy] * (1 - fx) + flat[i + dy + dx] * fx
-    out = top * (1 - fy) + bottom * fy
-    return out * np.float32(1 / 255) if img.dtype == np.uint8 else out.astype(np.float32)
+    if flat.dtype != np.float32:
+        flat = flat.astype(np.float32) * np.float32(1 / 255) if flat.dtype == np.uint8 else flat.astype(np.float32)
+    a, b = flat.take(i, axis=0), flat.take(i + dx, axis=0)
+    top = a + (b - a) * fx
+    a, b = flat.take(i + dy, axis=0), flat.take(i + dy + dx, axis=0)
+    bottom = a + (b - a) * fx
+    return top + (bottom - top) * fy
 
 
 # ------------------------------------------------------------------ UV space
@@ -274,9 +339,21 @@ def uv_pixels(uvs: np.ndarray, size: int) -> np.ndarray:
 def owners(uvs: np.ndarray, size: int) -> np.ndarray:
     """Flat S*S int32 map: the triangle whose UV covers each texel centre, -1 for none
     (overlapping UVs: the last triangle wins)."""
-    own = np.full(size * size, -1, np.int32)
-    for pix, t, _none in rasterize(uv_pixels(uvs, size), size, size, weights=False):
-        own[pix] = t
+    tri = uv_pixels(uvs, size)
+    parts = max(1, min(WORKERS, os.cpu_count() or 1, tri.shape[0] // 1024))
+
+    def part(bounds: tuple[int, int]) -> np.ndarray:
+        own = np.full(size * size, -1, np.int32)
+        for pix, t, _none in rasterize(tri[bounds[0]:bounds[1]], size, size, weights=False):
+            own[pix] = t + bounds[0]
+        return own
+
+    # Consecutive runs of triangles on several threads; a later run wins where they overlap.
+    cuts = np.linspace(0, tri.shape[0], parts + 1).astype(int)
+    maps = map_threads(part, list(zip(cuts[:-1], cuts[1:], strict=True)), parts)
+    own = maps[0]
+    for later in maps[1:]:
+        np.copyto(own, later, where=later >= 0)
     return own
 
 
@@ -353,6 +430,31 @@ def _to_u8(a: np.ndarray) -> np.ndarray:
     return a if a.dtype == np.uint8 else np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def _float_rgb(image: np.ndarray) -> np.ndarray:
+    """An answer as H x W x 3 float32 0..1 (grey repeated, alpha dropped)."""
+    img = np.asarray(image)
+    if img.ndim == 2:
+        img = img[..., None]
+    img = img[..., :3] if img.shape[2] >= 3 else np.repeat(img[..., :1], 3, axis=2)
+    return img.astype(np.float32) * np.float32(1 / 255) if img.dtype == np.uint8 else img.astype(np.float32)
+
+
+def map_threads(fn, items: list, workers: int) -> list:
+    """fn over items, on `workers` threads when there is more than one (results in order;
+    the first exception is raised after the others stop being started)."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nanobanana-bake") as pool:
+        futures = [pool.submit(fn, x) for x in items]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+
+
 def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: Sequence[np.ndarray],
          size: int, base: np.ndarray | None = None, fill: tuple[float, float, float] = (0.5, 0.5, 0.5),
          zbuffers: Sequence[np.ndarray] | None = None, cancel=None) -> BakeResult:
@@ -372,7 +474,7 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
         out[:] = _to_u8(np.asarray(fill, np.float32))
     else:
         out = _to_u8(base).reshape(n, 3).copy()
-    zbs = list(zbuffers) if zbuffers is not None else [zbuffer(v, occluders) for v, _img in views]
+    zbs = list(zbuffers) if zbuffers is not None else zbuffers_of([v for v, _img in views], occluders)
     times["zbuffer"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     tri_px = uv_pixels(mesh.uvs, size)
@@ -389,11 +491,14 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
     used = [False] * len(views)
     area_all = area_seen = 0.0
     t2 = time.perf_counter()
-    for begin in range(0, covered.size, CHUNK):
+    # Colour lookups gather float32 rows: each answer is converted once, not per chunk.
+    flat_views = [(view, _float_rgb(image)) for view, image in views]
+
+    def one_chunk(pix: np.ndarray) -> tuple[float, float]:
+        """Colour the texels `pix` (disjoint between chunks, so chunks may run at once)."""
         if cancel is not None and cancel.is_set():
             from . import errors
             raise errors.cancelled()
-        pix = covered[begin:begin + CHUNK]
         t = own[pix]
         pos = _apply_maps(pos_maps, pix, t, size)
         nrm = _apply_maps(nrm_maps, pix, t, size)
@@ -401,15 +506,12 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
         csum = np.zeros((pix.size, 3), np.float32)
         wsum = np.zeros(pix.size, np.float32)
         alpha = np.zeros(pix.size, np.float32)
-        for k, ((view, image), zb) in enumerate(zip(views, zbs, strict=True)):
+        for k, ((view, image), zb) in enumerate(zip(flat_views, zbs, strict=True)):
             hit, ndc, fade, mix = view_weights(view, zb, pos, nrm, facing[k][t])
             if hit.size == 0:
                 continue
             used[k] = True
-            colour = sample(image, ndc)
-            if colour.shape[1] == 1:
-                colour = np.repeat(colour, 3, axis=1)
-            csum[hit] += colour[:, :3] * mix[:, None]
+            csum[hit] += sample(image, ndc) * mix[:, None]
             wsum[hit] += mix
             alpha[hit] = np.maximum(alpha[hit], fade)
         got = np.flatnonzero(alpha > 0)
@@ -419,8 +521,16 @@ def bake(mesh: MeshArrays, views: Sequence[tuple[View, np.ndarray]], occluders: 
         out[pix[got]] = np.clip((a * mixed + (1 - a) * before) * 255 + 0.5, 0, 255).astype(np.uint8)
         uncovered[pix] = np.clip((1 - alpha) * 255 + 0.5, 0, 255).astype(np.uint8)
         area = ratio[t]
-        area_all += float(area.sum())
-        area_seen += float((alpha * area).sum())
+        return float(area.sum()), float((alpha * area).sum())
+
+    # NumPy lets go of the GIL in its loops: chunks on all cores (up to WORKERS) at once,
+    # each half the size, so memory stays what one chunk took before.
+    workers = max(1, min(WORKERS, os.cpu_count() or 1))
+    step = max(1, CHUNK // workers)
+    chunks = [covered[b:b + step] for b in range(0, covered.size, step)]
+    for area, seen in map_threads(one_chunk, chunks, workers):
+        area_all += area
+        area_seen += seen
     times["project"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     known = np.zeros(n, bool)

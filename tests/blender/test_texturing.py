@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from bpy_extras.object_utils import world_to_camera_view
 from fake_gemini import expected_pixel
-from helpers import addon_module, expect_error, user_parts
+from helpers import addon_module, expect_error, history_sidecars, user_parts
 from mathutils import Matrix, Vector
 from ui_double import Layout
 
@@ -109,6 +109,33 @@ def check_projection(scene, cam, obj, seed, size_wh, hidden=lambda p, n: False):
             assert tuple(got) == FILL, (normal, p, got)
             unseen += 1
     return seen, unseen
+
+
+def check_sides(cube, target, reqs) -> int:
+    """Each side face of the cube carries the answer of the around-view that faces it
+    (`reqs[k]` is view k's recorded request), at the view's projection of each texel.
+    Returns the number of texels checked."""
+    img, uv_name = baked(cube)
+    px = pixels_of(img)
+    size = img.size[0]
+    sides = {(0, -1): 0, (1, 0): 1, (0, 1): 2, (-1, 0): 3}       # face normal -> the view facing it
+    checked = 0
+    for normal, (i, j), p in samples(cube, uv_name, size):
+        key = (round(normal.x), round(normal.y))
+        if abs(normal.z) > 0.5 or sides[key] >= len(reqs):
+            continue
+        k = sides[key]
+        view = target.views[k]
+        m = Matrix(view.projection_matrix) @ Matrix(view.view_matrix)
+        clip = m @ p.to_4d()
+        x, y = (clip.x / clip.w + 1) / 2, (clip.y / clip.w + 1) / 2
+        w, h = reqs[k].image_size
+        got = np.rint(px[j, i, :3] * 255).astype(int)
+        vals = [expected_pixel(reqs[k].seed, min(w - 1, int(x * w + dx)), min(h - 1, int((1 - y) * h + dy)), w, h)
+                for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+        assert np.all(got >= np.min(vals, 0) - TOL) and np.all(got <= np.max(vals, 0) + TOL), (normal, k, got)
+        checked += 1
+    return checked
 
 
 def test_texture_from_view_paints_what_the_camera_sees_and_nothing_else(fake, scene):
@@ -271,27 +298,7 @@ def test_texture_all_around_sends_one_request_per_view_and_covers_every_side(fak
     assert refs[0] == [] and all(len(r) == 1 for r in refs[1:])          # later views see the first
     target = addon_module("runtime").STATE.last_target
     assert [v.name for v in target.views] == ["front", "right", "back", "left"]
-    img, uv_name = baked(cube)
-    px = pixels_of(img)
-    size = img.size[0]
-    sides = {(0, -1): 0, (1, 0): 1, (0, 1): 2, (-1, 0): 3}       # face normal -> the view facing it
-    checked = 0
-    for normal, (i, j), p in samples(cube, uv_name, size):
-        key = (round(normal.x), round(normal.y))
-        if abs(normal.z) > 0.5:
-            continue
-        k = sides[key]
-        view = target.views[k]
-        m = Matrix(view.projection_matrix) @ Matrix(view.view_matrix)
-        clip = m @ p.to_4d()
-        x, y = (clip.x / clip.w + 1) / 2, (clip.y / clip.w + 1) / 2
-        w, h = reqs[k].image_size
-        got = np.rint(px[j, i, :3] * 255).astype(int)
-        vals = [expected_pixel(reqs[k].seed, min(w - 1, int(x * w + dx)), min(h - 1, int((1 - y) * h + dy)), w, h)
-                for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
-        assert np.all(got >= np.min(vals, 0) - TOL) and np.all(got <= np.max(vals, 0) + TOL), (normal, got)
-        checked += 1
-    assert checked == 4 * 9
+    assert check_sides(cube, target, reqs) == 4 * 9
     assert texturing().LAST.coverage["Cube"] > 0.8
     assert set(texturing().LAST.views) == {"front", "right", "back", "left"}
 
@@ -392,3 +399,94 @@ def test_the_texture_section_offers_both_workflows_with_cost_and_coverage(fake, 
     layout = Layout()
     texturing().draw_panel(layout, bpy.context)
     assert "Cube: " in " ".join(layout.labels) and "%" in " ".join(layout.labels)
+
+
+def _new_sidecars(before: set[str]) -> list[dict]:
+    return [m for m in history_sidecars() if m["id"] not in before]
+
+
+def test_every_view_and_the_bake_go_to_history_and_apply_puts_the_bake_back(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    scene.nanobanana.texture_views = 4
+    cube = bpy.data.objects["Cube"]
+    before = {m["id"] for m in history_sidecars()}
+    assert bpy.ops.nanobanana.texture_object() == {"FINISHED"}
+    new = _new_sidecars(before)
+    views = [m for m in new if "texture_bake" not in m]
+    (bake,) = [m for m in new if "texture_bake" in m]
+    assert len(views) == 4 and all(m["kind"] == "texture" and m["image_file"] for m in views)
+    info = bake["texture_bake"]
+    assert info["object"] == "Cube" and info["uv_map"] == "UVMap" and info["bake_size"] == "1K"
+    assert sorted(info["view_entries"]) == sorted(m["id"] for m in views)
+    assert set(info["views"]) == {"front", "right", "back", "left"} and bake["cost_usd"] == 0.0
+    img, _uv = baked(cube)
+    assert img["nanobanana_entry"] == bake["id"] and (bake["width"], bake["height"]) == (1024, 1024)
+    texels = pixels_of(img).copy()
+    # Gone from the file and from the object: "Apply" loads it from History and wires it back.
+    assert bpy.ops.nanobanana.revert_texture_bake() == {"FINISHED"}
+    assert cube.active_material is None
+    for m in [m for m in bpy.data.materials if m.name.startswith("NB Texture")]:
+        bpy.data.materials.remove(m)
+    bpy.data.images.remove(img)
+    cube.select_set(False)                     # it goes to the object it was baked for
+    assert bpy.ops.nanobanana.history_use(entry_id=bake["id"], mode="MATERIAL") == {"FINISHED"}
+    again, uv_name = baked(cube)
+    assert uv_name == "UVMap" and again.name == "NB Texture Cube"
+    assert np.array_equal(pixels_of(again), texels)
+    # Recall brings the prompt back, with the bake size and the number of views.
+    scene.nanobanana.prompt, scene.nanobanana.bake_size, scene.nanobanana.texture_views = "other", "2K", 6
+    assert bpy.ops.nanobanana.history_recall(entry_id=bake["id"]) == {"FINISHED"}
+    s = scene.nanobanana
+    assert s.prompt.startswith("a weathered stone wall") and s.bake_size == "1K" and s.texture_views == 4
+
+
+def test_apply_of_a_bake_whose_object_is_gone_asks_for_a_selection(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    cube = bpy.data.objects["Cube"]
+    before = {m["id"] for m in history_sidecars()}
+    assert bpy.ops.nanobanana.texture_from_view() == {"FINISHED"}
+    (bake,) = [m for m in _new_sidecars(before) if "texture_bake" in m]
+    cube.name = "Renamed"
+    cube.select_set(False)
+    expect_error(bpy.ops.nanobanana.history_use, "'Cube', the object this texture was baked for",
+                 entry_id=bake["id"], mode="MATERIAL")
+    cube.select_set(True)
+    assert bpy.ops.nanobanana.history_use(entry_id=bake["id"], mode="MATERIAL") == {"FINISHED"}
+    img, uv = baked(cube)
+    assert img["nanobanana_entry"] == bake["id"] and uv == "UVMap"
+
+
+def test_refine_of_an_all_around_result_asks_every_view_again_and_re_bakes(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    scene.nanobanana.texture_views = 4
+    cube = bpy.data.objects["Cube"]
+    assert bpy.ops.nanobanana.texture_object() == {"FINISHED"}
+    first, _uv = baked(cube)
+    before = {m["id"] for m in history_sidecars()}
+    scene.nanobanana.prompt = "more rust"
+    assert bpy.ops.nanobanana.refine() == {"FINISHED"}
+    reqs = fake.generate_requests
+    assert len(reqs) == 8
+    old, new = reqs[:4], reqs[4:]
+    for k, (a, b) in enumerate(zip(old, new, strict=True)):
+        contents = b.body["contents"]
+        assert len(contents) == 3, k                 # view k's capture turn, its answer, the instruction
+        assert contents[0] == a.body["contents"][0]  # the same view's capture (and references)
+        assert contents[1]["role"] == "model"
+        assert "more rust" in user_parts(b)[0]["text"]
+        assert b.body["generationConfig"]["imageConfig"]["aspectRatio"] == "1:1"
+        refs = [p for p in user_parts(b) if "Reference image" in (p.get("text") or "")]
+        assert len(refs) == (0 if k == 0 else 1), k          # the refined first view, for one style
+    again, _uv = baked(cube)
+    assert again != first
+    target = addon_module("runtime").STATE.last_target
+    assert check_sides(cube, target, new) == 4 * 9             # the refined answers, re-baked
+    new_entries = _new_sidecars(before)
+    assert len(new_entries) == 5 and sum("texture_bake" in m for m in new_entries) == 1
+    (bake,) = [m for m in new_entries if "texture_bake" in m]
+    assert bake["texture_bake"]["refined"] is True and again["nanobanana_entry"] == bake["id"]
+    # Refine again: continues from the refined conversations.
+    scene.nanobanana.prompt = "less rust"
+    assert bpy.ops.nanobanana.refine() == {"FINISHED"}
+    assert len(fake.generate_requests) == 12
+    assert all(len(r.body["contents"]) == 5 for r in fake.generate_requests[8:])

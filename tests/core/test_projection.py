@@ -154,3 +154,62 @@ def test_bake_is_cancellable():
     ev.set()
     with pytest.raises(Exception, match="ancel"):
         P.bake(mesh, [(view(FRONT, ortho(2, 2)), gradient())], [mesh.positions], 16, cancel=ev)
+
+
+def test_an_occluder_that_reaches_behind_the_camera_still_hides_what_is_behind_it():
+    """A sloping floor from behind the camera (y = -6, camera at y = -5) to just before the
+    target: it crosses the near plane, and the part the camera renders hides the lower
+    half of the target."""
+    v = view(FRONT, perspective(0.9, 4 / 3, near=0.1))
+    target = quad((0, 2, 0), (1, 0, 0), (0, 0, 1), name="behind")        # z -1 .. 1, faces the camera
+    y0, z0, y1, z1 = -6.0, -2.0, 1.5, 0.2
+    corners = np.array([(-3, y0, z0), (3, y0, z0), (3, y1, z1), (-3, y1, z1)], np.float32)
+    floor = corners[[[0, 1, 2], [0, 2, 3]]]
+    assert (P.zbuffer(v, [floor]) < np.inf).any()
+    res = P.bake(target, [(v, gradient())], [target.positions, floor], 64, fill=(0.0, 0.0, 0.0))
+    # The eye ray to (x, 2, z) passes the floor's far edge (y = 1.5) at height z * 6.5 / 7:
+    # below 0.2 the floor is in the way.
+    assert texel(res.rgb, 0.5, 0.15).tolist() == [0, 0, 0]          # z = -0.7: hidden
+    assert texel(res.rgb, 0.5, 0.45).tolist() == [0, 0, 0]          # z = -0.1: hidden
+    assert texel(res.rgb, 0.5, 0.8)[2] == 77                          # z = 0.6: seen
+    assert 0.3 < res.coverage < 0.5
+
+
+def test_near_plane_clipping_keeps_exactly_the_part_in_front():
+    tris = np.array([[(0, 0, 0), (2, 0, 0), (0, 2, 0)]], float)
+    for depth, area in (((1.0, -1.0, -1.0), 0.5), ((1.0, 1.0, -1.0), 2.0 - 0.5), ((1, 1, 1), 2.0), ((-1, -1, -1), 0)):
+        out = P.clip_near(tris, np.array([depth], float), 0.0)
+        got = 0.5 * np.linalg.norm(np.cross(out[:, 1] - out[:, 0], out[:, 2] - out[:, 0]), axis=1).sum()
+        assert got == pytest.approx(area)
+        if out.size:
+            assert np.all(np.cross(out[:, 1] - out[:, 0], out[:, 2] - out[:, 0])[:, 2] > 0)   # winding kept
+
+
+def test_the_near_plane_is_read_from_the_projection_matrix():
+    assert view(FRONT, perspective(0.9, 4 / 3, near=0.25)).near == pytest.approx(0.25)
+    assert view(FRONT, ortho(2, 2, near=0.5)).near == pytest.approx(0.5)
+
+
+def test_owners_on_threads_matches_one_thread_and_the_last_triangle_wins(monkeypatch):
+    rng = np.random.default_rng(3)
+    uvs = rng.random((5000, 3, 2)).astype(np.float32)          # heavily overlapping
+    monkeypatch.setattr(P, "WORKERS", 1)
+    one = P.owners(uvs, 64)
+    monkeypatch.setattr(P, "WORKERS", 4)
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    assert np.array_equal(P.owners(uvs, 64), one)
+
+
+def test_a_bake_on_threads_equals_the_bake_on_one(monkeypatch):
+    v = view(FRONT, perspective(0.9, 4 / 3))
+    target = quad((0, 2, 0), (1, 0, 0), (0, 0, 1), name="behind")
+    blocker = quad((-0.5, 0, 0), (0.5, 0, 0), (0, 0, 2), name="front")
+    occ = [target.positions, blocker.positions]
+    monkeypatch.setattr(P, "CHUNK", 1000)             # many chunks
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(P, "WORKERS", 1)
+    one = P.bake(target, [(v, gradient())], occ, 128, fill=(0.0, 0.0, 0.0))
+    monkeypatch.setattr(P, "WORKERS", 4)
+    many = P.bake(target, [(v, gradient())], occ, 128, fill=(0.0, 0.0, 0.0))
+    assert np.array_equal(one.rgb, many.rgb) and np.array_equal(one.uncovered, many.uncovered)
+    assert one.coverage == pytest.approx(many.coverage) and 0.3 < one.coverage < 0.7
