@@ -6,8 +6,8 @@ The requests come from `intents.request_from_settings` like every other ask; the
 calls (`core.batch`) run on a worker thread; a timer polls unfinished batches every
 POLL_S seconds (each batch's id and requests are kept in the history folder's
 `batches.json`, so a batch sent before Blender quit is picked up at the next start), and
-results are placed into the open file through `pump.apply_job` a few per tick, when the
-batch was sent from this file. Every result is in history whichever file is open.
+results are placed into the open file through `pump.apply_job`, ~10 ms of them per tick
+every 30 ms, when the batch was sent from this file. Every result is in history whichever file is open.
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 POLL_S = 60.0            # how often unfinished batches are asked about (UI)
 FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
-APPLY_PER_TICK = 4       # results placed into the file per timer tick (main-thread budget)
+PLACE_BUDGET_S = 0.010   # main-thread time per tick for placing results (one at least)
+PLACE_TICK_S = 0.03      # next tick while results wait to be placed (the UI runs in between)
 TICK_S = 0.5
 
 
@@ -174,7 +175,7 @@ def fetch(context, name: str | None = None, *, wait: bool = False,
     if wait:
         reports, failures = work()
         took(reports)
-        place_pending(limit=None)
+        place_pending(budget_s=None)
         return reports, failures
     _run("fetched", work)
     return None
@@ -208,10 +209,11 @@ def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job
     return job
 
 
-def place_pending(limit: int | None = APPLY_PER_TICK) -> int:
-    """Place queued batch results into the file through the pump (ImageOnly), a few at a time."""
-    n = 0
-    while STATE.to_place and (limit is None or n < limit):
+def place_pending(budget_s: float | None = PLACE_BUDGET_S) -> int:
+    """Place queued batch results into the file through the pump (ImageOnly): as many as
+    fit in `budget_s` of main-thread time (one at least; None: all of them)."""
+    n, t0 = 0, time.perf_counter()
+    while STATE.to_place and (budget_s is None or not n or time.perf_counter() - t0 < budget_s):
         outcome, token, scene = STATE.to_place.pop(0)
         pump.apply_job(finished_job(outcome, targets.ImageOnly(), token, scene))
         n += 1
@@ -242,7 +244,9 @@ def _tick() -> float:
         STATE.next_poll = time.monotonic() + POLL_S
         if _can_poll():              # the worker reads batches.json and asks about the unfinished
             _run("fetched", _refresh_work(bpy.context))
-    return TICK_S if (STATE.busy or STATE.to_place) else 2.0
+    if STATE.to_place:
+        return PLACE_TICK_S
+    return TICK_S if STATE.busy else 2.0
 
 
 def _can_poll() -> bool:
