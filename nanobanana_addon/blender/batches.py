@@ -64,17 +64,23 @@ def records(context=None) -> list[BatchRecord]:
 def requests_from_settings(context, per_line: bool = False) -> list[GenerationRequest]:
     """The batch's requests: the prompt with its variations, or one request per non-empty
     line of the prompt text (each with the variations). Through intents, as every ask."""
+    first, more = settings_and_lines(context, per_line)
+    return per_line_requests(first, more)
+
+
+def settings_and_lines(context, per_line: bool = False) -> tuple[GenerationRequest, list[str]]:
+    """The first request (through intents) and the other lines' prompts. The settings are
+    read once (references copied once, the model checked once): the lines differ only in
+    the prompt, so 200 lines cost the main thread what one request costs."""
     s = context.scene.nanobanana
     r = context.scene.render
     hint = (r.resolution_x, r.resolution_y)
     if not per_line or s.prompt_text is None:
-        return [intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint)]
+        return intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint), []
     lines = [ln.strip() for ln in s.prompt_text.as_string().splitlines()
              if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise errors.no_prompt()
-    # The settings are read once (references copied once, the model checked once); the
-    # lines differ only in the prompt. 200 lines cost what one request costs.
     text, s.prompt_text = s.prompt_text, None
     keep = s.prompt
     try:
@@ -82,7 +88,12 @@ def requests_from_settings(context, per_line: bool = False) -> list[GenerationRe
         first = intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint)
     finally:
         s.prompt, s.prompt_text = keep, text
-    return [first, *(replace(first, prompt=line, images=list(first.images)) for line in lines[1:])]
+    return first, lines[1:]
+
+
+def per_line_requests(first: GenerationRequest, more: list[str]) -> list[GenerationRequest]:
+    """`first` and one copy of it per prompt in `more` (plain values: any thread)."""
+    return [first, *(replace(first, prompt=line, images=list(first.images)) for line in more)]
 
 
 def batch_estimate(context, per_line: bool = False) -> tuple[int, float | None]:
@@ -117,14 +128,17 @@ def _run(what: str, work: Callable[[], Any]) -> None:
     ensure_timer()
 
 
-def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], BatchRecord]:
+def _submit_work(context, requests: list[GenerationRequest] | Callable[[], list[GenerationRequest]],
+                 ) -> Callable[[], BatchRecord]:
     """Plain values taken here (main thread); core.batch is imported and run on the worker,
-    so sending never stalls Blender (not even for the first import)."""
+    so sending never stalls Blender (not even for the first import). `requests` may be a
+    function of plain values that makes them (run on the worker too)."""
     config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
 
     def work() -> BatchRecord:
         from ..core import batch
-        return batch.submit(config, requests, batch.BatchStore(root), blend_file=blend)
+        todo = requests() if callable(requests) else requests
+        return batch.submit(config, todo, batch.BatchStore(root), blend_file=blend)
     return work
 
 
@@ -140,7 +154,8 @@ def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, 
     return work
 
 
-def submit(context, requests: list[GenerationRequest], *, wait: bool = False) -> BatchRecord | None:
+def submit(context, requests: list[GenerationRequest] | Callable[[], list[GenerationRequest]], *,
+           wait: bool = False) -> BatchRecord | None:
     """Send one batch: on a worker in the UI (None returned), synchronously when `wait`."""
     work = _submit_work(context, requests)
     _note_file()
@@ -288,8 +303,8 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
             blocker = readiness(context)
             if blocker is not None:
                 raise blocker
-            requests = requests_from_settings(context, self.per_line)
-            record = submit(context, requests, wait=bpy.app.background)
+            first, more = settings_and_lines(context, self.per_line)
+            record = submit(context, lambda: per_line_requests(first, more), wait=bpy.app.background)
         except errors.NanoBananaError as exc:
             runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
             self.report({"ERROR"}, str(exc))
