@@ -129,6 +129,14 @@ def bench_b1() -> None:
     batches.bpy = _UiBpy()                  # operator + timer take the UI path (worker, ticks)
     batches.POLL_S = 0.5
     fake.set(batch_pending_s=0.5, batch_running_s=2.0 if ARGS.smoke else 4.0)
+    # The session's first Send as Batch (one request) compiles what it imports (PyPI bpy
+    # writes no bytecode): timed on its own, then brought in before the measured one.
+    settings(prompt_text=None, prompt="warm-up crate")
+    t0, c0 = now(), cpu()
+    assert bpy.ops.nanobanana.batch_submit() == {"FINISHED"}
+    t_first, c_first = now() - t0, cpu() - c0
+    while batches.STATE.busy or batches.STATE.to_place or not all(r.fetched for r in batches.records()):
+        time.sleep(batches._tick())
     text = bpy.data.texts.new("props")
     text.write("\n".join(f"prop {i:03d}: a weathered wooden crate, studio light" for i in range(N_BATCH)) + "\n")
     settings(prompt_text=text)
@@ -173,7 +181,8 @@ def bench_b1() -> None:
     worst = max(ticks)
     decode = med(decodes[1:] or decodes or [0.0])
     row("B1", f"Send as Batch from the panel, {N_BATCH} prompts (UI path: worker + timer ticks)",
-        f"operator {ms(t_operator)} ms on the main thread ({ms(c_operator)} ms of its CPU); longest "
+        f"operator {ms(t_operator)} ms on the main thread ({ms(c_operator)} ms of its CPU; the "
+        f"session's first, 1 request: {ms(t_first)} ms / {ms(c_first)} ms CPU); longest "
         f"timer tick {ms(worst)} ms (longest main-thread CPU in a tick {ms(max(cpus))} ms; median tick "
         f"{ms(med(ticks))} ms, {len(ticks)} ticks); {creates} submission, {polls} polls, "
         f"{rec.images_saved}/{rec.total} saved at ${rec.cost_usd:.2f}, {landed} placed into the file "
@@ -183,6 +192,7 @@ def bench_b1() -> None:
         max(t_operator, worst) <= 0.050 and landed == N_BATCH,
         {"requests": N_BATCH, "operator_ms": ms(t_operator), "longest_tick_ms": ms(worst),
          "operator_cpu_ms": ms(c_operator), "longest_tick_cpu_ms": ms(max(cpus)),
+         "first_operator_ms": ms(t_first), "first_operator_cpu_ms": ms(c_first),
          "load_average": os.getloadavg(),
          "median_tick_ms": ms(med(ticks)), "ticks": len(ticks),
          "main_thread_total_ms": ms(t_operator + sum(ticks)),
