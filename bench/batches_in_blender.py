@@ -65,7 +65,8 @@ cpu = time.thread_time            # this (main) thread's CPU: what load from oth
 med = statistics.median
 ROWS: list[dict] = []
 N_BATCH = 20 if ARGS.smoke else ARGS.requests
-N_PROMPTS = 3 if ARGS.smoke else ARGS.prompts
+N_PROMPTS = 2 if ARGS.smoke else ARGS.prompts
+LATENCY = 0.1 if ARGS.smoke else ARGS.latency
 REPEATS = 1 if ARGS.smoke else max(1, ARGS.repeats)
 
 
@@ -128,7 +129,7 @@ def bench_b1() -> None:
     batches = mod("batches")
     batches.bpy = _UiBpy()                  # operator + timer take the UI path (worker, ticks)
     batches.POLL_S = 0.5
-    fake.set(batch_pending_s=0.5, batch_running_s=2.0 if ARGS.smoke else 4.0)
+    fake.set(batch_pending_s=0.2 if ARGS.smoke else 0.5, batch_running_s=1.0 if ARGS.smoke else 4.0)
     # The session's first Send as Batch (one request) compiles what it imports (PyPI bpy
     # writes no bytecode): timed on its own, then brought in before the measured one.
     settings(prompt_text=None, prompt="warm-up crate")
@@ -256,7 +257,7 @@ def count_files(out: Path) -> int:
 
 
 def bench_b2() -> None:
-    fake.set(latency=ARGS.latency)
+    fake.set(latency=LATENCY)
     cli_t, api_t, files = [], [], {"cli": 0, "api": 0}
     via_cli(work / "warm-cli")                 # imports (cli.py, argparse), connections
     via_api(work / "warm-api")
@@ -268,12 +269,12 @@ def bench_b2() -> None:
             files[name] = count_files(out)
             drop_results()
     ratio = med(cli_t) / med(api_t)
-    row("B2", f"CLI vs Python API: {N_PROMPTS} prompts at 1K, {ARGS.latency:g} s server latency (same bpy process)",
+    row("B2", f"CLI vs Python API: {N_PROMPTS} prompts at 1K, {LATENCY:g} s server latency (same bpy process)",
         f"CLI {ms(med(cli_t))} ms vs API {ms(med(api_t))} ms: ratio {ratio:.3f} "
         f"({files['cli']} / {files['api']} files written)",
         "<= 1.1", ratio <= 1.1 and files["cli"] == files["api"] == N_PROMPTS,
         {"cli_ms": ms(med(cli_t)), "api_ms": ms(med(api_t)), "ratio": round(ratio, 3),
-         "runs": len(cli_t), "prompts": N_PROMPTS, "latency_s": ARGS.latency, "files": files})
+         "runs": len(cli_t), "prompts": N_PROMPTS, "latency_s": LATENCY, "files": files})
 
 
 # ------------------------------------------------------------------ B3: the real Blender program
@@ -294,7 +295,7 @@ for n, p in enumerate([p for p in prompts if p.strip()], 1):
 
 
 def real_blender() -> None:
-    fake.set(latency=ARGS.latency)
+    fake.set(latency=LATENCY)
     import importlib.util
     spec = importlib.util.spec_from_file_location("cli_conftest", ROOT / "tests" / "cli" / "conftest.py")
     conf = importlib.util.module_from_spec(spec)
