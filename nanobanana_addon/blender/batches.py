@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from ..core import errors, models
 from ..core.jobs import Job, JobState
@@ -68,15 +68,15 @@ def requests_from_settings(context, per_line: bool = False) -> list[GenerationRe
     return per_line_requests(first, more)
 
 
-def settings_and_lines(context, per_line: bool = False) -> tuple[GenerationRequest, list[str]]:
-    """The first request (through intents) and the other lines' prompts. The settings are
-    read once (references copied once, the model checked once): the lines differ only in
-    the prompt, so 200 lines cost the main thread what one request costs."""
+def settings_and_lines(context, per_line: bool = False, edit: str = "NONE",
+                       ) -> tuple[GenerationRequest, list[str]]:
+    """The first request (through intents, or the Edit Texture / Edit Render operator's
+    capture when `edit` is TEXTURE / RENDER) and the other lines' prompts. The settings are
+    read and the image captured once: the lines differ only in the prompt, so 200 lines
+    cost the main thread what one request costs."""
     s = context.scene.nanobanana
-    r = context.scene.render
-    hint = (r.resolution_x, r.resolution_y)
     if not per_line or s.prompt_text is None:
-        return intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint), []
+        return _first_request(context, edit), []
     lines = [ln.strip() for ln in s.prompt_text.as_string().splitlines()
              if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
@@ -85,10 +85,23 @@ def settings_and_lines(context, per_line: bool = False) -> tuple[GenerationReque
     keep = s.prompt
     try:
         s.prompt = lines[0]
-        first = intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint)
+        first = _first_request(context, edit)
     finally:
         s.prompt, s.prompt_text = keep, text
     return first, lines[1:]
+
+
+def _first_request(context, edit: str) -> GenerationRequest:
+    if edit == "NONE":
+        r = context.scene.render
+        return intents.request_from_settings(context.scene.nanobanana, JobKind.GENERATE,
+                                             size_hint=(r.resolution_x, r.resolution_y))
+    from . import operators
+    op = operators.NANOBANANA_OT_edit_texture if edit == "TEXTURE" else operators.NANOBANANA_OT_edit_render
+    request, _target = op.build(context)      # batch results land as images (ImageOnly)
+    if request.mask is not None:
+        raise errors.batch_no_mask()
+    return request
 
 
 def per_line_requests(first: GenerationRequest, more: list[str]) -> list[GenerationRequest]:
@@ -286,6 +299,11 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
     per_line: BoolProperty(  # type: ignore[valid-type]
         name="One prompt per line", default=False,
         description="Each non-empty line of the prompt text is a prompt of its own")
+    edit: EnumProperty(  # type: ignore[valid-type]
+        name="Edit", default="NONE", description="Generate, or edit the selected texture or the render",
+        items=(("NONE", "Generate", "New images from the prompt"),
+               ("TEXTURE", "Edit Texture", "Edit the selected texture with each prompt"),
+               ("RENDER", "Edit Render", "Edit the render (Render Source) with each prompt")))
 
     @classmethod
     def poll(cls, context):
@@ -303,7 +321,7 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
             blocker = readiness(context)
             if blocker is not None:
                 raise blocker
-            first, more = settings_and_lines(context, self.per_line)
+            first, more = settings_and_lines(context, self.per_line, self.edit)
             record = submit(context, lambda: per_line_requests(first, more), wait=bpy.app.background)
         except errors.NanoBananaError as exc:
             runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
@@ -395,6 +413,14 @@ def draw(layout, context) -> None:
         op = col.operator("nanobanana.batch_submit", text="Send Each Line as a Prompt", icon="ALIGN_JUSTIFY")
         op.per_line = True
         col.label(text=f"{n} image(s) at ½ price" + (f" · ${c:.3f}" if c is not None else ""))
+    row = col.row(align=True)
+    row.operator("nanobanana.batch_submit", text="Edit Texture", icon="TEXTURE").edit = "TEXTURE"
+    row.operator("nanobanana.batch_submit", text="Edit Render", icon="RENDER_STILL").edit = "RENDER"
+    if s.prompt_text is not None:
+        row = col.row(align=True)
+        for edit, label in (("TEXTURE", "Each Line: Texture"), ("RENDER", "Each Line: Render")):
+            op = row.operator("nanobanana.batch_submit", text=label)
+            op.edit, op.per_line = edit, True
     recs = records(context)
     if not recs:
         return

@@ -7,8 +7,9 @@ from __future__ import annotations
 import io
 
 import bpy
+import pytest
 from fake_gemini import responses as R
-from helpers import addon_module, history_sidecars, nb_images
+from helpers import addon_module, history_sidecars, nb_images, runtime
 from test_cli_batch import run_cli
 
 
@@ -79,3 +80,54 @@ def test_send_each_line_reads_the_references_once(fake, scene, monkeypatch):
     assert [q.prompt for q in requests] == [f"prop {i}" for i in range(200)]
     assert all(len(q.images) == 1 and q.images[0].role == "reference" for q in requests)
     assert s.prompt_text == text and s.prompt != "prop 0"       # the settings are left as they were
+
+
+def test_edit_texture_as_a_batch_from_the_panel(fake, scene):
+    """Edit Texture with each line of the prompt text, as one batch: the texture is
+    captured once and goes with every request; the results come back as edits of it."""
+    from PIL import Image
+    batches = addon_module("batches")
+    fake.batch_running_s = None
+    cube = bpy.context.active_object
+    mat = bpy.data.materials.new("Crate")
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = True
+    cube.data.materials.append(mat)
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    buf = io.BytesIO()
+    Image.new("RGB", (96, 128), (120, 80, 40)).save(buf, "PNG")
+    node.image = bpy.data.images.new("crate_albedo", 8, 8)
+    node.image.pack(data=buf.getvalue(), data_len=len(buf.getvalue()))
+    node.image.source = "FILE"
+    mat.node_tree.nodes.active = node
+    text = bpy.data.texts.new("looks")
+    text.write("rusty\nmossy\nburnt\n")
+    scene.nanobanana.prompt_text = text
+    assert bpy.ops.nanobanana.batch_submit(edit="TEXTURE", per_line=True) == {"FINISHED"}
+    (create,) = [r for r in fake.requests if r.action == "batchGenerateContent"]
+    sent = create.body["batch"]["inputConfig"]["requests"]["requests"]
+    assert [inline_image_count(q["request"]) for q in sent] == [1, 1, 1]
+    assert [q["request"]["generationConfig"]["imageConfig"]["aspectRatio"] for q in sent] == ["3:4"] * 3   # the texture's
+    texts = [p["text"] for q in sent for c in q["request"]["contents"] for p in c["parts"] if "text" in p]
+    assert all(any(w in t for t in texts) for w in ("rusty", "mossy", "burnt"))
+    rec = batches.records()[0]
+    fake.finish_batch(rec.name)
+    before = len(nb_images())
+    assert bpy.ops.nanobanana.batch_fetch() == {"FINISHED"}
+    assert len(nb_images()) == before + 3
+    mine = [m for m in history_sidecars() if (m.get("batch") or {}).get("name") == rec.name]
+    assert {m["kind"] for m in mine} == {"edit_texture"} and len(mine) == 3
+    assert node.image.name == "crate_albedo"          # a batch never replaces the node's image
+
+
+def test_masked_edits_are_not_batched(fake, scene):
+    s = scene.nanobanana
+    s.prompt = "a stone castle at dusk"
+    s.use_mask = True
+    s.mask_image = bpy.data.images.new("mask", 16, 16)
+    bpy.context.scene.render.resolution_x, bpy.context.scene.render.resolution_y = 64, 36
+    s.render_source = "CAMERA"
+    with pytest.raises(RuntimeError, match="not sent as batches"):
+        bpy.ops.nanobanana.batch_submit(edit="RENDER")
+    assert "not sent as batches" in runtime().STATE.status.text
+    assert not [r for r in fake.requests if r.action == "batchGenerateContent"]

@@ -299,3 +299,17 @@ def test_edits_over_the_inline_limit_go_as_a_file_with_their_images(fake, config
     by_input = {e.meta["inputs"][0]["name"]: e for e in History(store.root).entries()}
     assert sorted(by_input) == [f"frame_{i:04d}.png" for i in range(6)]
     assert all(e.meta["kind"] == "edit_render" and e.image_path is not None for e in by_input.values())
+
+
+def test_an_image_shared_by_many_requests_is_prepared_once(monkeypatch):
+    """The texture edited with 50 prompts (or one reference for all) is encoded once,
+    not once per request; every request still carries it."""
+    from nanobanana_addon.core import images
+    calls = []
+    real = images.prepare_input
+    monkeypatch.setattr(images, "prepare_input", lambda data, **kw: calls.append(1) or real(data, **kw))
+    texture = InputImage(png(96, 64), "image/png", "edit", "crate.png")
+    requests = [req(f"variant {i}", kind=JobKind.EDIT_TEXTURE, images=[texture]) for i in range(50)]
+    out = batch.expand(requests)
+    assert len(out) == 50 and len(calls) == 1
+    assert all(r.images[0].data == out[0].images[0].data and r.images[0].name == "crate.png" for r in out)
