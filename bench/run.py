@@ -8,6 +8,8 @@ with an isolated profile, on the built linux-x64 zip (P1-P6 against the fake Gem
 server). Prints tables of medians and ratios measured side by side in one process, and
 writes JSON to bench/results/latest.json and latest-history.json. Never fails on timing:
 figures, not tests.
+`--case batch`: bench/batches_in_blender.py (B1-B3: a 200-request batch from the panel,
+the CLI vs the Python API), JSON in latest-batch.json.
 """
 from __future__ import annotations
 
@@ -31,7 +33,9 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=100, help="consecutive jobs for P6")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes and counts (keeps the code working in CI)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
-    ap.add_argument("--case", choices=["all", "main", "history"], default="all")
+    ap.add_argument("--case", choices=["all", "main", "history", "batch"], default="all")
+    ap.add_argument("--real-blender", action="store_true",
+                    help="--case batch: also time the CLI in the real Blender program (root)")
     ap.add_argument("--history-counts", default="", help="e.g. 0,5000 (default 0,5000,50000)")
     args = ap.parse_args()
     zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
@@ -57,6 +61,15 @@ def main() -> int:
                    "--blender", args.blender, "--counts", args.history_counts]
             if args.smoke:
                 cmd.append("--smoke")
+            code |= subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
+    if args.case in ("all", "batch"):
+        out = str(Path(args.out).with_name(Path(args.out).stem + "-batch.json"))
+        with tempfile.TemporaryDirectory(prefix="nb-bench-") as profile:
+            cmd = [str(py), str(ROOT / "bench" / "batches_in_blender.py"), "--zip", str(zips[-1]),
+                   "--profile", profile, "--repeats", str(min(args.repeats, 3)), "--out", out,
+                   "--blender", args.blender]
+            cmd += ["--smoke"] if args.smoke else []
+            cmd += ["--real-blender"] if args.real_blender else []
             code |= subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
     return code
 

@@ -6,8 +6,8 @@ The requests come from `intents.request_from_settings` like every other ask; the
 calls (`core.batch`) run on a worker thread; a timer polls unfinished batches every
 POLL_S seconds (each batch's id and requests are kept in the history folder's
 `batches.json`, so a batch sent before Blender quit is picked up at the next start), and
-results are placed into the open file through `pump.apply_job` a few per tick, when the
-batch was sent from this file. Every result is in history whichever file is open.
+results are placed into the open file through `pump.apply_job`, ~10 ms of them per tick
+every 30 ms, when the batch was sent from this file. Every result is in history whichever file is open.
 """
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from ..core import errors, models
 from ..core.jobs import Job, JobState
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 
 POLL_S = 60.0            # how often unfinished batches are asked about (UI)
 FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
-APPLY_PER_TICK = 4       # results placed into the file per timer tick (main-thread budget)
+PLACE_BUDGET_S = 0.010   # main-thread time per tick for placing results (one at least)
+PLACE_TICK_S = 0.03      # next tick while results wait to be placed (the UI runs in between)
 TICK_S = 0.5
 
 
@@ -62,25 +64,49 @@ def records(context=None) -> list[BatchRecord]:
 def requests_from_settings(context, per_line: bool = False) -> list[GenerationRequest]:
     """The batch's requests: the prompt with its variations, or one request per non-empty
     line of the prompt text (each with the variations). Through intents, as every ask."""
+    first, more = settings_and_lines(context, per_line)
+    return per_line_requests(first, more)
+
+
+def settings_and_lines(context, per_line: bool = False, edit: str = "NONE",
+                       ) -> tuple[GenerationRequest, list[str]]:
+    """The first request (through intents, or the Edit Texture / Edit Render operator's
+    capture when `edit` is TEXTURE / RENDER) and the other lines' prompts. The settings are
+    read and the image captured once: the lines differ only in the prompt, so 200 lines
+    cost the main thread what one request costs."""
     s = context.scene.nanobanana
-    r = context.scene.render
-    hint = (r.resolution_x, r.resolution_y)
     if not per_line or s.prompt_text is None:
-        return [intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint)]
+        return _first_request(context, edit), []
     lines = [ln.strip() for ln in s.prompt_text.as_string().splitlines()
              if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        raise errors.no_prompt()
     text, s.prompt_text = s.prompt_text, None
     keep = s.prompt
     try:
-        out = []
-        for line in lines:
-            s.prompt = line
-            out.append(intents.request_from_settings(s, JobKind.GENERATE, size_hint=hint))
+        s.prompt = lines[0]
+        first = _first_request(context, edit)
     finally:
         s.prompt, s.prompt_text = keep, text
-    if not out:
-        raise errors.no_prompt()
-    return out
+    return first, lines[1:]
+
+
+def _first_request(context, edit: str) -> GenerationRequest:
+    if edit == "NONE":
+        r = context.scene.render
+        return intents.request_from_settings(context.scene.nanobanana, JobKind.GENERATE,
+                                             size_hint=(r.resolution_x, r.resolution_y))
+    from . import operators
+    op = operators.NANOBANANA_OT_edit_texture if edit == "TEXTURE" else operators.NANOBANANA_OT_edit_render
+    request, _target = op.build(context)      # batch results land as images (ImageOnly)
+    if request.mask is not None:
+        raise errors.batch_no_mask()
+    return request
+
+
+def per_line_requests(first: GenerationRequest, more: list[str]) -> list[GenerationRequest]:
+    """`first` and one copy of it per prompt in `more` (plain values: any thread)."""
+    return [first, *(replace(first, prompt=line, images=list(first.images)) for line in more)]
 
 
 def batch_estimate(context, per_line: bool = False) -> tuple[int, float | None]:
@@ -115,14 +141,17 @@ def _run(what: str, work: Callable[[], Any]) -> None:
     ensure_timer()
 
 
-def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], BatchRecord]:
+def _submit_work(context, requests: list[GenerationRequest] | Callable[[], list[GenerationRequest]],
+                 ) -> Callable[[], BatchRecord]:
     """Plain values taken here (main thread); core.batch is imported and run on the worker,
-    so sending never stalls Blender (not even for the first import)."""
+    so sending never stalls Blender (not even for the first import). `requests` may be a
+    function of plain values that makes them (run on the worker too)."""
     config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
 
     def work() -> BatchRecord:
         from ..core import batch
-        return batch.submit(config, requests, batch.BatchStore(root), blend_file=blend)
+        todo = requests() if callable(requests) else requests
+        return batch.submit(config, todo, batch.BatchStore(root), blend_file=blend)
     return work
 
 
@@ -138,7 +167,8 @@ def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, 
     return work
 
 
-def submit(context, requests: list[GenerationRequest], *, wait: bool = False) -> BatchRecord | None:
+def submit(context, requests: list[GenerationRequest] | Callable[[], list[GenerationRequest]], *,
+           wait: bool = False) -> BatchRecord | None:
     """Send one batch: on a worker in the UI (None returned), synchronously when `wait`."""
     work = _submit_work(context, requests)
     _note_file()
@@ -173,7 +203,7 @@ def fetch(context, name: str | None = None, *, wait: bool = False,
     if wait:
         reports, failures = work()
         took(reports)
-        place_pending(limit=None)
+        place_pending(budget_s=None)
         return reports, failures
     _run("fetched", work)
     return None
@@ -207,10 +237,11 @@ def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job
     return job
 
 
-def place_pending(limit: int | None = APPLY_PER_TICK) -> int:
-    """Place queued batch results into the file through the pump (ImageOnly), a few at a time."""
-    n = 0
-    while STATE.to_place and (limit is None or n < limit):
+def place_pending(budget_s: float | None = PLACE_BUDGET_S) -> int:
+    """Place queued batch results into the file through the pump (ImageOnly): as many as
+    fit in `budget_s` of main-thread time (one at least; None: all of them)."""
+    n, t0 = 0, time.perf_counter()
+    while STATE.to_place and (budget_s is None or not n or time.perf_counter() - t0 < budget_s):
         outcome, token, scene = STATE.to_place.pop(0)
         pump.apply_job(finished_job(outcome, targets.ImageOnly(), token, scene))
         n += 1
@@ -241,7 +272,9 @@ def _tick() -> float:
         STATE.next_poll = time.monotonic() + POLL_S
         if _can_poll():              # the worker reads batches.json and asks about the unfinished
             _run("fetched", _refresh_work(bpy.context))
-    return TICK_S if (STATE.busy or STATE.to_place) else 2.0
+    if STATE.to_place:
+        return PLACE_TICK_S
+    return TICK_S if STATE.busy else 2.0
 
 
 def _can_poll() -> bool:
@@ -266,6 +299,11 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
     per_line: BoolProperty(  # type: ignore[valid-type]
         name="One prompt per line", default=False,
         description="Each non-empty line of the prompt text is a prompt of its own")
+    edit: EnumProperty(  # type: ignore[valid-type]
+        name="Edit", default="NONE", description="Generate, or edit the selected texture or the render",
+        items=(("NONE", "Generate", "New images from the prompt"),
+               ("TEXTURE", "Edit Texture", "Edit the selected texture with each prompt"),
+               ("RENDER", "Edit Render", "Edit the render (Render Source) with each prompt")))
 
     @classmethod
     def poll(cls, context):
@@ -283,8 +321,8 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
             blocker = readiness(context)
             if blocker is not None:
                 raise blocker
-            requests = requests_from_settings(context, self.per_line)
-            record = submit(context, requests, wait=bpy.app.background)
+            first, more = settings_and_lines(context, self.per_line, self.edit)
+            record = submit(context, lambda: per_line_requests(first, more), wait=bpy.app.background)
         except errors.NanoBananaError as exc:
             runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
             self.report({"ERROR"}, str(exc))
@@ -375,6 +413,14 @@ def draw(layout, context) -> None:
         op = col.operator("nanobanana.batch_submit", text="Send Each Line as a Prompt", icon="ALIGN_JUSTIFY")
         op.per_line = True
         col.label(text=f"{n} image(s) at ½ price" + (f" · ${c:.3f}" if c is not None else ""))
+    row = col.row(align=True)
+    row.operator("nanobanana.batch_submit", text="Edit Texture", icon="TEXTURE").edit = "TEXTURE"
+    row.operator("nanobanana.batch_submit", text="Edit Render", icon="RENDER_STILL").edit = "RENDER"
+    if s.prompt_text is not None:
+        row = col.row(align=True)
+        for edit, label in (("TEXTURE", "Each Line: Texture"), ("RENDER", "Each Line: Render")):
+            op = row.operator("nanobanana.batch_submit", text=label)
+            op.edit, op.per_line = edit, True
     recs = records(context)
     if not recs:
         return

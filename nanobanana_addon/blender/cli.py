@@ -148,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
     q = bs.add_parser("submit", help="send prompts as one batch",
                       description="Send --prompt (x --variations) or --prompts FILE as one batch.")
     _add_request_options(q)
+    q.add_argument("--input", action="append", default=[], metavar="IMAGE",
+                   help="an image file to edit with each prompt (repeatable: one edit request "
+                   "per image and prompt, e.g. every frame of a shot)")
     q.add_argument("--wait", action="store_true", help="wait for the batch and fetch it")
     q.add_argument("--poll", type=float, default=10.0, metavar="S",
                    help="seconds between status checks with --wait (default 10)")
@@ -344,28 +347,31 @@ def cmd_generate(args) -> dict:
 
 
 def cmd_edit(args) -> dict:
-    from ..core import images
-    from ..core.request import InputImage
-    from . import capture
     prompt = read_prompts(args)[0]
-    try:
-        data = Path(args.input).read_bytes()
-        w, h, _mime = images.probe(data)
-    except OSError as exc:
-        raise errors.file_unreadable(args.input, exc.strerror or str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - Pillow cannot read it
-        raise errors.file_unreadable(args.input, f"not an image: {exc}") from None
+    image, size = read_edit_input(args.input)
     check_ready()
     open_blend(args.blend)
     s = apply_settings(args, prompt)
-    name = os.path.basename(args.input)
-    request = intents.request_from_settings(
-        s, JobKind.EDIT_TEXTURE, [InputImage(data, capture.mime_of(args.input, ""), "edit", name)],
-        (w, h))
+    request = intents.request_from_settings(s, JobKind.EDIT_TEXTURE, [image], size)
     stem = f"{Path(args.input).stem}_edited"
     out = os.path.abspath(args.out) if args.out else ""
     result = run_request(request, targets.WriteFiles(folder=out, stem=stem), "[1/1]")
     return finish("edit", [result], args.blend)
+
+
+def read_edit_input(path: str):
+    """An image file to edit -> (InputImage, (width, height)); unreadable: exit 2."""
+    from ..core import images
+    from ..core.request import InputImage
+    from . import capture
+    try:
+        data = Path(path).read_bytes()
+        w, h, _mime = images.probe(data)
+    except OSError as exc:
+        raise errors.file_unreadable(path, exc.strerror or str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - Pillow cannot read it
+        raise errors.file_unreadable(path, f"not an image: {exc}") from None
+    return InputImage(data, capture.mime_of(path, ""), "edit", os.path.basename(path)), (w, h)
 
 
 def _entry_json(entry, full: bool = False) -> dict:
@@ -417,14 +423,18 @@ def cmd_batch(args) -> dict:
     ctx = bpy.context
     if args.action == "submit":
         prompts = read_prompts(args)
+        edits = [read_edit_input(path) for path in args.input]
         check_ready()
         open_blend(args.blend)
         requests = []
         for prompt in prompts:
             s = apply_settings(args, prompt)
             r = ctx.scene.render
-            requests.append(intents.request_from_settings(s, JobKind.GENERATE,
-                                                          size_hint=(r.resolution_x, r.resolution_y)))
+            if not edits:
+                requests.append(intents.request_from_settings(s, JobKind.GENERATE,
+                                                              size_hint=(r.resolution_x, r.resolution_y)))
+            requests += [intents.request_from_settings(s, JobKind.EDIT_TEXTURE, [image], size)
+                         for image, size in edits]
         progress(f"sending {sum(max(1, q.variations) for q in requests)} request(s) as one batch")
         record = batches.submit(ctx, requests, wait=True)
         assert record is not None

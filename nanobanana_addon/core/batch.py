@@ -199,10 +199,17 @@ def request_of(record: BatchRecord, item: dict, store: BatchStore) -> Generation
 
 def expand(requests: list[GenerationRequest]) -> list[GenerationRequest]:
     """Variations become separate requests of one image each (as interactively), inputs
-    prepared (downscaled / re-encoded) once per request."""
-    out = []
+    prepared (downscaled / re-encoded) once per input: an image shared by many requests
+    (the texture edited with 200 prompts, a reference) is encoded once."""
+    out: list[GenerationRequest] = []
+    done: dict[int, tuple[InputImage, InputImage]] = {}     # id -> (original kept alive, prepared)
     for request in requests:
-        prepared = replace(prepare(request), variations=1)
+        images = []
+        for img in request.images:
+            if id(img) not in done:
+                done[id(img)] = (img, prepare(replace(request, images=[img])).images[0])
+            images.append(done[id(img)][1])
+        prepared = replace(request, images=images, variations=1)
         out += [prepared] * max(1, request.variations)
     return out
 

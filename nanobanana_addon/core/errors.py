@@ -631,6 +631,11 @@ def batch_summary(name: str, state: str, done: int, total: int, failed: int, cos
     return text + "."
 
 
+def batch_no_mask() -> InvalidInput:
+    return InvalidInput("Masked edits are not sent as batches (the mask is applied when the "
+                        "answer arrives). Turn the mask off, or use Edit Texture / Edit Render.")
+
+
 def batch_gone(name: str) -> InvalidInput:
     return InvalidInput(f"Gemini no longer knows batch {name} (deleted, or older than Gemini "
                         "keeps batches). Its saved results are in history.")

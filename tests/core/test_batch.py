@@ -16,7 +16,7 @@ from nanobanana_addon.core import batch, errors, models, wire
 from nanobanana_addon.core.batch import BatchStore
 from nanobanana_addon.core.client import ClientConfig
 from nanobanana_addon.core.history import History
-from nanobanana_addon.core.request import GenerationRequest, InputImage
+from nanobanana_addon.core.request import GenerationRequest, InputImage, JobKind
 
 MODEL = "gemini-nano-banana-2.1"
 
@@ -243,3 +243,73 @@ def test_one_model_per_batch_and_saved_outcomes(fake, config, store):
     outs = batch.saved_outcomes(store.get(record.name), store)
     assert [o.request.prompt for o in outs] == ["a", "a"]
     assert all(o.results[0].images[0].data[:4] == b"\x89PNG" for o in outs)
+
+
+def _inline_images(request_json: dict) -> list[bytes]:
+    parts = [p for c in decoded(request_json)["contents"] for p in c["parts"] if "inlineData" in p]
+    return [p["inlineData"]["data"] for p in parts]
+
+
+def test_edit_requests_go_in_a_batch_with_their_input_images(fake, config, store):
+    """Edits (an input image + an instruction) batch like prompts: each request carries
+    its image inline, the history entries are edits listing their input, and the image is
+    kept once for the batch's lifetime however many requests share it."""
+    crate, barrel = png(96, 64, color=(150, 90, 40)), png(64, 64, color=(40, 90, 150))
+    edits = [req(f"make it {w}", kind=JobKind.EDIT_TEXTURE, aspect_ratio="3:2",
+                 images=[InputImage(crate, "image/png", "edit", "crate.png")]) for w in ("rusty", "mossy")]
+    edits.append(req("paint it red", kind=JobKind.EDIT_TEXTURE, variations=2,
+                     images=[InputImage(barrel, "image/png", "edit", "barrel.png")]))
+    record = batch.submit(config, edits, store)
+    assert record.source == "inline" and record.total == 4
+    sent = [r for r in fake.requests if r.action == "batchGenerateContent"][0]
+    rows = sent.body["batch"]["inputConfig"]["requests"]["requests"]
+    sent_crate, sent_barrel = (batch.expand([edits[k]])[0].images[0].data for k in (0, 2))
+    assert sent_crate[:2] == b"\xff\xd8"                     # prepared as interactively (JPEG)
+    assert [_inline_images(r["request"]) for r in rows] == [[sent_crate], [sent_crate],
+                                                              [sent_barrel], [sent_barrel]]
+    assert len(list(store.inputs.iterdir())) == 2             # one copy per distinct image
+    rep, _ = until_fetched(config, store, record.name)
+    assert rep.record.images_saved == 4 and not rep.record.failed
+    entries = History(store.root).entries()
+    assert len(entries) == 4 and {e.meta["kind"] for e in entries} == {"edit_texture"}
+    assert sorted(e.meta["inputs"][0]["name"] for e in entries) == ["barrel.png", "barrel.png",
+                                                                     "crate.png", "crate.png"]
+    assert all(e.meta["cost_usd"] == pytest.approx(models.lookup(MODEL).price("1K") / 2, abs=2e-3)
+               for e in entries)
+    assert not any(store.inputs.iterdir())                   # fetched: the copies are gone
+
+
+def test_edits_over_the_inline_limit_go_as_a_file_with_their_images(fake, config, store, monkeypatch):
+    """Many or large input images push a batch over the inline limit: the JSONL file then
+    carries each request with its image, and the results come back the same way."""
+    frames = [png(128, 72, color=(10 * i, 80, 200 - 10 * i)) for i in range(6)]
+    one = len(json.dumps(wire.to_rest(batch.expand(edits := [
+        req("the same shot at dusk", kind=JobKind.EDIT_RENDER, aspect_ratio="16:9",
+            images=[InputImage(f, "image/png", "edit", f"frame_{i:04d}.png")])
+        for i, f in enumerate(frames)])[0])))
+    monkeypatch.setattr(batch, "INLINE_LIMIT", 2 * one)      # two fit inline, six do not
+    assert batch.submit(config, edits[:2], store).source == "inline"
+    record = batch.submit(config, edits, store)
+    assert record.source == "file"
+    lines = [json.loads(x) for x in fake.files[record.input_file.removeprefix("files/")]["_data"].splitlines()]
+    assert [_inline_images(x["request"]) for x in lines] == [[r.images[0].data] for r in batch.expand(edits)]
+    assert all("the same shot at dusk" in json.dumps(x["request"]) for x in lines)
+    rep, _ = until_fetched(config, store, record.name)
+    assert rep.record.images_saved == 6
+    by_input = {e.meta["inputs"][0]["name"]: e for e in History(store.root).entries()}
+    assert sorted(by_input) == [f"frame_{i:04d}.png" for i in range(6)]
+    assert all(e.meta["kind"] == "edit_render" and e.image_path is not None for e in by_input.values())
+
+
+def test_an_image_shared_by_many_requests_is_prepared_once(monkeypatch):
+    """The texture edited with 50 prompts (or one reference for all) is encoded once,
+    not once per request; every request still carries it."""
+    from nanobanana_addon.core import images
+    calls = []
+    real = images.prepare_input
+    monkeypatch.setattr(images, "prepare_input", lambda data, **kw: calls.append(1) or real(data, **kw))
+    texture = InputImage(png(96, 64), "image/png", "edit", "crate.png")
+    requests = [req(f"variant {i}", kind=JobKind.EDIT_TEXTURE, images=[texture]) for i in range(50)]
+    out = batch.expand(requests)
+    assert len(out) == 50 and len(calls) == 1
+    assert all(r.images[0].data == out[0].images[0].data and r.images[0].name == "crate.png" for r in out)
