@@ -711,3 +711,23 @@ def numpy_missing() -> NumpyMissing:
     return NumpyMissing("Texturing needs NumPy, which this Blender build does not include (some "
                         "Linux distribution packages leave it out). Use Blender from blender.org, "
                         "or install the distribution's NumPy package (python3-numpy).")
+
+
+def sequence_variations() -> InvalidInput:
+    return InvalidInput("--variations does not apply to --sequence: each frame gets one answer, "
+                        "in the style of the first.")
+
+
+def sequence_batch_pending(first: int, batch_id: str) -> str:
+    return (f"Frame {first} is written; the other frames are in batch {batch_id}. Use --wait to "
+            f"have them written as numbered files; `batch fetch {batch_id}` only saves them into "
+            "history.")
+
+
+def object_not_in_view_layer(name: str, layer: str) -> InvalidInput:
+    return InvalidInput(f"'{name}' is not in the view layer '{layer}': include its collection, or "
+                        "move it into the scene.")
+
+
+def only_with_sequence() -> InvalidInput:
+    return InvalidInput("--frames and --batch go with --sequence (a numbered image sequence).")
