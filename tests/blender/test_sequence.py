@@ -243,3 +243,21 @@ def test_the_command_line_sends_frames_two_to_n_as_one_batch(fake, scene, tmp_pa
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [f"shot_nb_{n:04d}.png" for n in range(1, 6)]
     assert s["batch"]["price_factor"] == 0.5
+
+
+def test_the_scenes_rendered_frames(fake, scene, tmp_path):
+    """use_renders: the scene's frame range, read from its Output path."""
+    folder = tmp_path / "render"
+    write_frames(folder, range(11, 15), name="beauty_{:04d}.png")
+    scene.render.filepath = str(folder / "beauty_")
+    scene.render.image_settings.file_format = "PNG"
+    scene.frame_start, scene.frame_end = 11, 14
+    scene.nanobanana.prompt = "make it snow"
+    assert bpy.ops.nanobanana.edit_sequence(use_renders=True) == {"FINISHED"}
+    assert sorted(p.name for p in folder.glob("beauty_nb_*")) == [f"beauty_nb_{n:04d}.png" for n in range(11, 15)]
+    img = next(i for i in bpy.data.images if i.source == "SEQUENCE" and i.name.startswith("beauty_nb_"))
+    meta = json.loads(img["nanobanana_sequence"])
+    assert (meta["first"], meta["frames"], meta["frame_start"], meta["frame_offset"]) == (11, 4, 11, 10)
+    (folder / "beauty_0013.png").unlink()
+    with pytest.raises(RuntimeError, match="missing frame 13"):
+        bpy.ops.nanobanana.edit_sequence(use_renders=True)
