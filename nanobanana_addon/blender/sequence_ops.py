@@ -70,10 +70,12 @@ def find(context, filepath: str = "", frames: str = "", use_renders: bool = Fals
     if img is None:
         raise errors.no_sequence_source()
     path = bpy.path.abspath(img.filepath, library=img.library)
-    if rng is None and user is not None and user.frame_duration > 1:
-        rng = (user.frame_offset + 1, user.frame_offset + user.frame_duration)
-    spec, found = sequence.find_frames(path, rng)
-    if user is not None and rng is not None:
+    # The editor's image user spans the frames it plays (its default span may run past the
+    # files, so it bounds the files found rather than naming frames that must exist).
+    span = ((user.frame_offset + 1, user.frame_offset + user.frame_duration)
+            if user is not None and user.frame_duration > 1 else None)
+    spec, found = sequence.find_frames(path, rng, None if rng else span)
+    if user is not None:
         return spec, found, (user.frame_start, user.frame_offset)
     return spec, found, (found[0][0], found[0][0] - 1)
 
@@ -108,12 +110,11 @@ class EditFrames(Target):
     # -- main thread
     def place(self, images: list[bpy.types.Image]) -> str | None:
         assert self.plan is not None
-        run = self.out["run"]
         img = load_sequence(self.plan, self.frame_start, self.frame_offset)
         self.out["image"] = img.name
         for packed in images:           # frame 1 as a packed copy: the files are the result
             bpy.data.images.remove(packed)
-        return errors.sequence_written(run.done, self.plan.output.display)
+        return None                     # where the frames went: a note of the outcome
 
     def for_refine(self) -> Target:
         return ImageOnly("sRGB")
@@ -200,11 +201,17 @@ class NANOBANANA_OT_edit_sequence(operators._Submit, bpy.types.Operator):
 
 
 def draw_button(layout, context) -> None:
-    """Image Editor: the button, when the image shown is a sequence."""
+    """Image Editor: the button, when the image shown is a sequence, and how far a running
+    sequence is."""
+    from . import runtime
     space = getattr(context, "space_data", None)
     img = getattr(space, "image", None)
     if img is not None and img.source == "SEQUENCE":
         layout.operator("nanobanana.edit_sequence", icon="RENDER_ANIMATION")
+    for job in runtime.STATE.jobs.running():
+        state = job.target.out.get("run") if isinstance(job.target, EditFrames) else None
+        if state is not None and state.stage:
+            layout.label(text=f"Sequence: {state.stage}", icon="SORTTIME")
 
 
 CLASSES = (NANOBANANA_OT_edit_sequence,)

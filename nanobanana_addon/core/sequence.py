@@ -126,9 +126,12 @@ def spec_of(path_or_pattern: str) -> Spec:
     return Spec(folder, m.group(1), len(digits) if digits.startswith("0") else 0, ext)
 
 
-def find_frames(path_or_pattern: str, frame_range: tuple[int, int] | None = None) -> tuple[Spec, list[tuple[int, str]]]:
+def find_frames(path_or_pattern: str, frame_range: tuple[int, int] | None = None,
+                bounds: tuple[int, int] | None = None) -> tuple[Spec, list[tuple[int, str]]]:
     """The sequence's frames as (number, path), in order. With `frame_range`, exactly those
-    frames (each must exist); without, every file of the sequence, which must have no gaps."""
+    frames (each must exist); without, every file of the sequence (only those numbered
+    within `bounds`, if given: an image user's span, which may run past the files), which
+    must have no gaps."""
     spec = spec_of(path_or_pattern)
     ext = os.path.splitext(spec.tail)[1].lower() or spec.tail.lower()
     if ext not in READABLE:
@@ -155,6 +158,8 @@ def find_frames(path_or_pattern: str, frame_range: tuple[int, int] | None = None
         if m and (spec.width == 0 or len(m.group(1)) == spec.width) and os.path.isfile(
                 os.path.join(spec.folder, name)):
             numbers[int(m.group(1))] = os.path.join(spec.folder, name)
+    if bounds is not None:
+        numbers = {n: p for n, p in numbers.items() if bounds[0] <= n <= bounds[1]}
     if not numbers:
         raise errors.sequence_empty(spec.display, "")
     if len(numbers) == 1:
@@ -305,7 +310,7 @@ def run_frames(the_plan: Plan, template: GenerationRequest,
 def merged_outcome(result: SequenceRun) -> Outcome:
     """One Outcome for the pump: every frame's results and history entries in frame order
     (cost, history), but only frame 1's image to pack: the frames are files on disk, loaded
-    as one image sequence. Failed frames become a warning."""
+    as one image sequence. The status notes where the frames went; failed frames are a warning."""
     from .pipeline import Outcome
     numbers = sorted(result.outcomes)
     first = result.outcomes[numbers[0]]
@@ -316,6 +321,7 @@ def merged_outcome(result: SequenceRun) -> Outcome:
         merged.entries += o.entries[:1] if k == 0 else o.entries
         merged.warnings += [w for w in o.warnings if w not in merged.warnings]
         merged.notes += [t for t in o.notes if t not in merged.notes]
+    merged.notes.append(errors.sequence_written(result.done, result.plan.output.display))
     if result.failures:
         merged.warnings.append(errors.frames_failed(sorted(result.failures),
                                                     result.failures[min(result.failures)]))

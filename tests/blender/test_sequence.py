@@ -128,7 +128,8 @@ def test_edit_a_ten_frame_sequence_from_the_image_editor(fake, scene, tmp_path):
     window, area = image_editor()
     space = area.spaces.active
     space.image = src
-    space.image_user.frame_duration, space.image_user.frame_start, space.image_user.frame_offset = FRAMES, 1, 0
+    assert space.image_user.frame_duration > FRAMES        # Blender's default span: wider than the files
+    space.image_user.frame_start, space.image_user.frame_offset = 1, 0
     scene.nanobanana.prompt = "make it snow"
     with bpy.context.temp_override(window=window, area=area):
         assert bpy.ops.nanobanana.edit_sequence() == {"FINISHED"}
@@ -141,8 +142,9 @@ def test_edit_a_ten_frame_sequence_from_the_image_editor(fake, scene, tmp_path):
     assert json.loads(img["nanobanana_sequence"])["frames"] == FRAMES
     for n in (1, 4, 10):
         assert_is_pattern(frame_pixels(img, n), seeds[n])
-    status = addon_module("runtime").STATE.status.text
-    assert status.startswith("10 images from") and "10 edited frames written as" in status
+    status = addon_module("runtime").STATE.status
+    assert status.text.startswith("10 images from") and "10 edited frames written as" in status.text
+    assert status.level == "INFO"
     # No packed copy of frame 1 is left behind: the files are the result.
     assert not [i for i in bpy.data.images if i.packed_file is not None and "snow" in i.name]
 
@@ -261,3 +263,28 @@ def test_the_scenes_rendered_frames(fake, scene, tmp_path):
     (folder / "beauty_0013.png").unlink()
     with pytest.raises(RuntimeError, match="missing frame 13"):
         bpy.ops.nanobanana.edit_sequence(use_renders=True)
+
+
+def test_the_button_and_the_progress_in_the_image_editor(fake, scene, tmp_path):
+    from ui_double import Layout
+    seq, pump = addon_module("sequence_ops"), addon_module("pump")
+    folder = tmp_path / "shot"
+    write_frames(folder, range(1, 4))
+    window, area = image_editor()
+    space = area.spaces.active
+    space.image = bpy.data.images.load(str(folder / "shot_0001.png"))
+    with bpy.context.temp_override(window=window, area=area):
+        layout = Layout()
+        seq.draw_button(layout, bpy.context)
+        assert "nanobanana.edit_sequence" not in layout.operators        # a single image
+        space.image.source = "SEQUENCE"
+        layout = Layout()
+        seq.draw_button(layout, bpy.context)
+        assert "nanobanana.edit_sequence" in layout.operators
+        fake.latency = 0.6
+        job = pump.submit(bpy.context, *seq.build(bpy.context))
+        time.sleep(0.2)
+        layout = Layout()
+        seq.draw_button(layout, bpy.context)
+        assert any("Sequence: frame 1 of 3" in t for t in layout.labels), layout.labels
+        pump.wait_and_apply(job)

@@ -53,6 +53,18 @@ def test_a_frame_range_picks_those_frames(tmp_path):
             sequence.parse_range(bad)
 
 
+def test_bounds_limit_the_files_found_without_naming_frames_that_must_exist(tmp_path):
+    """An Image Editor's image user plays frames 1-100 by default: the 10 files on disk are
+    the sequence, and a wider folder is cut to the span."""
+    frames_on_disk(tmp_path, range(1, 11))
+    _, found = sequence.find_frames(str(tmp_path / "shot_0001.png"), bounds=(1, 100))
+    assert [n for n, _ in found] == list(range(1, 11))
+    _, found = sequence.find_frames(str(tmp_path / "shot_0001.png"), bounds=(4, 6))
+    assert [n for n, _ in found] == [4, 5, 6]
+    with pytest.raises(errors.InvalidInput, match="No files match"):
+        sequence.find_frames(str(tmp_path / "shot_0001.png"), bounds=(50, 60))
+
+
 def test_gaps_single_files_caps_and_formats_are_refused_with_the_reason(tmp_path, monkeypatch):
     frames_on_disk(tmp_path, [1, 2, 4, 5, 9])
     with pytest.raises(errors.InvalidInput, match=r"missing frames 3, 6, 7, 8"):
