@@ -288,3 +288,14 @@ def test_the_button_and_the_progress_in_the_image_editor(fake, scene, tmp_path):
         seq.draw_button(layout, bpy.context)
         assert any("Sequence: frame 1 of 3" in t for t in layout.labels), layout.labels
         pump.wait_and_apply(job)
+
+
+def test_a_batch_without_wait_writes_frame_one_and_says_where_the_rest_is(fake, scene, tmp_path, capsys):
+    fake.batch_running_s = None                            # the batch stays RUNNING
+    folder = tmp_path / "shot"
+    write_frames(folder, range(1, 4))
+    code, s, _ = run_cli(capsys, "edit", "--sequence", str(folder / "shot_0001.png"), "--prompt",
+                         "make it snow", "--batch")
+    assert code == 0 and s["written"] == 1 and s["batch"]["requests"] == 2
+    assert s["files"] == [str(folder / "shot_nb_0001.png")]
+    assert f"batch fetch {s['batch']['name'].rsplit('/', 1)[-1]}" in s["message"]
