@@ -23,6 +23,7 @@ def run(args) -> dict:
     prompt = cli.read_prompts(args)[0]
     if args.variations and args.variations > 1:
         raise errors.sequence_variations()
+    sequence_ops.find(bpy.context, args.sequence, args.frames or "")   # bad frames: exit 2 first
     cli.check_ready()
     cli.open_blend(args.blend)
     cli.apply_settings(args, prompt)
@@ -91,6 +92,9 @@ def _as_batch(args, request, target) -> dict:
     if level == "ERROR" or state is None or not state.outcomes:
         err = job.error or errors.NanoBananaError(text)
         raise err
+    single = bpy.data.images.get(first_target.out.get("image") or "")
+    if single is not None:          # a one-frame sequence: the whole one is loaded at the end
+        bpy.data.images.remove(single)
     first = state.outcomes[plan.first].results[0].images[0]
     reference = sequence.reference_of(first)
     requests = [sequence.frame_request(request, sequence.read_frame(f), reference, k + 2, plan.count)

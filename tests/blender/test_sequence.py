@@ -245,6 +245,9 @@ def test_the_command_line_sends_frames_two_to_n_as_one_batch(fake, scene, tmp_pa
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [f"shot_nb_{n:04d}.png" for n in range(1, 6)]
     assert s["batch"]["price_factor"] == 0.5
+    sequences = [i for i in bpy.data.images if i.source == "SEQUENCE"]
+    assert [i.name for i in sequences] == [s["image"]]                # one image, all 5 frames
+    assert json.loads(sequences[0]["nanobanana_sequence"])["frames"] == 5
 
 
 def test_the_scenes_rendered_frames(fake, scene, tmp_path):
