@@ -126,10 +126,42 @@ def parser() -> argparse.ArgumentParser:
                        description="Generate new images from --prompt or from --prompts FILE.")
     _add_request_options(p)
 
-    p = sub.add_parser("edit", help="edit an image file with an instruction",
-                       description="Send --input IMAGE with --prompt as an edit instruction.")
-    p.add_argument("--input", required=True, metavar="IMAGE", help="the image file to edit")
+    p = sub.add_parser("edit", help="edit an image file (or a numbered sequence) with an instruction",
+                       description="Send --input IMAGE with --prompt as an edit instruction, or "
+                       "edit every frame of --sequence in one style (frame 1 first, then the "
+                       "others with its answer as a reference), written as <stem>_nb_####.png "
+                       "next to the originals (or in --out).")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--input", metavar="IMAGE", help="the image file to edit")
+    src.add_argument("--sequence", metavar="PATTERN", help="a numbered image sequence: one of "
+                     "its files (shot_0001.png) or a pattern (shot_####.png, shot_%%04d.png)")
+    p.add_argument("--frames", metavar="START-END", help="with --sequence: only these frames")
+    p.add_argument("--batch", action="store_true", help="with --sequence: frame 1 live, the "
+                   "other frames as one Gemini batch at half the price (add --wait to write them)")
+    p.add_argument("--wait", action="store_true", help="with --batch: wait for the batch and "
+                   "write its frames")
+    p.add_argument("--poll", type=float, default=10.0, metavar="S",
+                   help="seconds between status checks with --wait (default 10)")
     _add_request_options(p, many=False)
+
+    p = sub.add_parser("texture", help="texture an object of a .blend file and bake it",
+                       description="Open FILE.blend, paint --object as --prompt says from "
+                       "--views directions (1: from the active camera), bake the result into "
+                       "its UV map and wire it into its material. Needs NumPy (bundled with "
+                       "Blender's official builds).")
+    p.add_argument("blend", metavar="FILE.blend", help="the .blend file to open")
+    p.add_argument("--object", required=True, metavar="NAME", help="the mesh object to texture")
+    p.add_argument("--prompt", help="how to paint it (default: the prompt saved in the file)")
+    p.add_argument("--views", type=int, choices=range(1, 9), metavar="N",
+                   help="1: from the active camera; 2-8: views all around (default: the file's)")
+    p.add_argument("--bake-size", type=str.upper, choices=("1K", "2K", "4K"),
+                   help="texture resolution (default: the file's)")
+    p.add_argument("--model", help="model id (default: the file's)")
+    p.add_argument("--size", type=str.upper, help="image size asked of the model: 1K, 2K or 4K")
+    p.add_argument("--thinking", choices=("fast", "best"), help="how much the model thinks first")
+    p.add_argument("--save", action="store_true", help="save FILE.blend with the texture")
+    p.add_argument("--out", metavar="FILE.blend", help="save into this .blend instead")
+    p.set_defaults(ratio=None, variations=None, seamless=None, reference=[])
 
     p = sub.add_parser("history", help="list or show saved results",
                        description="The add-on's history of results and failures.")
@@ -347,6 +379,11 @@ def cmd_generate(args) -> dict:
 
 
 def cmd_edit(args) -> dict:
+    if args.sequence:
+        from . import cli_sequence
+        return cli_sequence.run(args)
+    if args.frames or args.batch:
+        raise errors.only_with_sequence()
     prompt = read_prompts(args)[0]
     image, size = read_edit_input(args.input)
     check_ready()
@@ -545,4 +582,10 @@ def _record_json(rec: BatchRecord) -> dict:
             "message": rec.summary(), "error": rec.error or None}
 
 
-COMMANDS = {"generate": cmd_generate, "edit": cmd_edit, "history": cmd_history, "batch": cmd_batch}
+def cmd_texture(args) -> dict:
+    from . import cli_texture
+    return cli_texture.run(args)
+
+
+COMMANDS = {"generate": cmd_generate, "edit": cmd_edit, "history": cmd_history, "batch": cmd_batch,
+            "texture": cmd_texture}

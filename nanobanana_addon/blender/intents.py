@@ -76,7 +76,8 @@ def request_from_settings(settings, kind: JobKind, inputs: list[InputImage] | tu
         w, h = size_hint
         ratio = images.nearest_aspect_ratio(w, h, info.aspect_ratios) if w and h else None
     fitted = models.fit(model, ratio, settings.image_size or None, 0, settings.speed)
-    seamless = settings.seamless and kind not in (JobKind.EDIT_RENDER, JobKind.TEXTURE)
+    seamless = settings.seamless and kind not in (JobKind.EDIT_RENDER, JobKind.TEXTURE,
+                                                 JobKind.EDIT_SEQUENCE)
     return GenerationRequest(
         model=model, prompt=prompt, images=[*inputs, *refs], aspect_ratio=fitted.aspect_ratio,
         image_size=fitted.image_size if info.image_sizes else None,

@@ -107,6 +107,9 @@ def draw_actions(layout, context) -> None:
         row.prop(s, "render_source", text="")
     col.operator("nanobanana.edit_texture", icon="TEXTURE",
                  text="Edit This Image" if space == "IMAGE_EDITOR" else "Edit Texture")
+    if space == "IMAGE_EDITOR":
+        from . import sequence_ops
+        sequence_ops.draw_button(col, context)
     col.operator("nanobanana.refine", icon="LOOP_FORWARDS")
     draw_mask(layout, s)
 

@@ -147,7 +147,7 @@ def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
     if scene is not None:
         scene.nanobanana.file_cost_usd += cost
     _undo_step(f"Nano Banana {JobKind(job.kind).words}")
-    text = errors.result_summary(len(landing.created), models.label_of(job.model), job.elapsed, cost,
+    text = errors.result_summary(job.target.landed_count(len(landing.created)), models.label_of(job.model), job.elapsed, cost,
                                  outcome.failures, outcome.warnings, first.text, outcome.notes)
     return ("WARNING" if outcome.failures or outcome.warnings else "INFO"), text
 

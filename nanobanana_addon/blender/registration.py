@@ -16,12 +16,14 @@ from . import (
     preferences,
     properties,
     pump,
+    sequence_ops,
     texturing,
 )
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
-           *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES)
+           *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
+           *sequence_ops.CLASSES)
 
 
 COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)

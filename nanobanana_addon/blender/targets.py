@@ -39,6 +39,11 @@ class Target:
         apply.show_in_image_editors(images[0])
         return None
 
+    def landed_count(self, packed: int) -> int:
+        """How many results the status line counts: the images packed (a sequence counts
+        its frames, written as files, not the one image it packs)."""
+        return packed
+
     def for_refine(self) -> Target:
         """Where a refinement of this result goes: by default, an image of its own."""
         return ImageOnly()

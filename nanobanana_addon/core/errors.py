@@ -688,3 +688,103 @@ def bake_target_missing(name: str) -> InvalidInput:
 
 def bake_reapplied(names: list[str]) -> str:
     return f"Baked texture back on {', '.join(names)}"
+
+
+# ---------------------------------------------------------------- frame sequences (issue 13)
+def _frames_text(numbers: list[int], limit: int = 8) -> str:
+    shown = ", ".join(str(n) for n in numbers[:limit])
+    return shown + (f" and {len(numbers) - limit} more" if len(numbers) > limit else "")
+
+
+def not_a_sequence(what: str) -> InvalidInput:
+    return InvalidInput(f"{what} is not an image sequence: give numbered files (shot_0001.png, "
+                        "shot_0002.png, ...) as one of them or a pattern such as shot_####.png, "
+                        "or open the sequence in the Image Editor (Source: Image Sequence).")
+
+
+def sequence_empty(pattern: str, frames: str) -> InvalidInput:
+    where = f" for frames {frames}" if frames else ""
+    return InvalidInput(f"No files match {pattern}{where}. Check the folder and the numbering, "
+                        "or render the animation first.")
+
+
+def frames_missing(pattern: str, numbers: list[int]) -> InvalidInput:
+    return InvalidInput(f"The sequence {pattern} is missing frame{'s' if len(numbers) != 1 else ''} "
+                        f"{_frames_text(numbers)}. Render or copy them, or choose a frame range "
+                        "without gaps.")
+
+
+def sequence_too_long(count: int, limit: int) -> InvalidInput:
+    return InvalidInput(f"The sequence has {count} frames; Nano Banana edits at most {limit} at "
+                        f"once (one paid request each). Choose a frame range of {limit} or fewer "
+                        "and run the rest afterwards.")
+
+
+def sequence_format(ext: str, what: str) -> InvalidInput:
+    return InvalidInput(f"{what}: {ext} frames cannot be sent to Gemini. Render the frames as "
+                        "PNG or JPEG (Output Properties > Output > File Format).")
+
+
+def frame_range_invalid(text: str) -> InvalidInput:
+    return InvalidInput(f"{text!r} is not a frame range: write START-END, such as 1-48.")
+
+
+def frame_not_written(path: str, exc: BaseException) -> NanoBananaError:
+    why = getattr(exc, "strerror", None) or str(exc)
+    return NanoBananaError(f"The edited frame could not be written to {path} ({why}); it is in "
+                           "the Nano Banana history.")
+
+
+def frames_failed(numbers: list[int], first: BaseException) -> str:
+    return (f"Frame{'s' if len(numbers) != 1 else ''} {_frames_text(numbers)} failed "
+            f"({str(first).rstrip('.')}); the other frames are written")
+
+
+def sequence_written(count: int, pattern: str) -> str:
+    return f"{count} edited frame{'s' if count != 1 else ''} written as {pattern}"
+
+
+def no_sequence_source() -> InvalidInput:
+    return InvalidInput("Nothing to edit as a sequence: show an image sequence in the Image "
+                        "Editor (Source: Image Sequence), or render the animation to files and "
+                        "use the scene's frame range.")
+
+
+# ---------------------------------------------------------------- texturing from the command line
+def object_not_found(name: str, names: list[str]) -> InvalidInput:
+    near = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+    return InvalidInput(f"The file has no object named {name!r}" + (f" (objects: {near})." if near else "."))
+
+
+def blend_not_found(path: str) -> InvalidInput:
+    return InvalidInput(f"No .blend file at {path}.")
+
+
+class NumpyMissing(NanoBananaError):
+    kind = "numpy_missing"
+
+
+def numpy_missing() -> NumpyMissing:
+    return NumpyMissing("Texturing needs NumPy, which this Blender build does not include (some "
+                        "Linux distribution packages leave it out). Use Blender from blender.org, "
+                        "or install the distribution's NumPy package (python3-numpy).")
+
+
+def sequence_variations() -> InvalidInput:
+    return InvalidInput("--variations does not apply to --sequence: each frame gets one answer, "
+                        "in the style of the first.")
+
+
+def sequence_batch_pending(first: int, batch_id: str) -> str:
+    return (f"Frame {first} is written; the other frames are in batch {batch_id}. Use --wait to "
+            f"have them written as numbered files; `batch fetch {batch_id}` only saves them into "
+            "history.")
+
+
+def object_not_in_view_layer(name: str, layer: str) -> InvalidInput:
+    return InvalidInput(f"'{name}' is not in the view layer '{layer}': include its collection, or "
+                        "move it into the scene.")
+
+
+def only_with_sequence() -> InvalidInput:
+    return InvalidInput("--frames and --batch go with --sequence (a numbered image sequence).")

@@ -21,6 +21,7 @@ class JobKind(StrEnum):
     REFINE = "refine"
     TEXTURE = "texture"          # a render of the model, painted, projected and baked
     PBR_MAPS = "pbr_maps"           # derived locally (core/material_maps.py), no request sent
+    EDIT_SEQUENCE = "edit_sequence"  # one frame of a sequence edit (core/sequence.py)
 
     @property
     def words(self) -> str:
