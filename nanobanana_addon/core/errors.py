@@ -394,11 +394,6 @@ def mask_lasso_hint() -> str:
     return "Lasso: drag around the area to change · Ctrl: take it away · Esc: cancel"
 
 
-def numpy_missing() -> InvalidInput:
-    return InvalidInput("This needs NumPy, which your Blender build lacks: install python3-numpy "
-                        "(Linux distro packages) or use the blender.org build.")
-
-
 def _seconds(text: str | None) -> float | None:
     if not text:
         return None
@@ -765,7 +760,7 @@ class NumpyMissing(NanoBananaError):
 
 
 def numpy_missing() -> NumpyMissing:
-    return NumpyMissing("Texturing needs NumPy, which this Blender build does not include (some "
+    return NumpyMissing("This needs NumPy, which this Blender build does not include (some "
                         "Linux distribution packages leave it out). Use Blender from blender.org, "
                         "or install the distribution's NumPy package (python3-numpy).")
 
