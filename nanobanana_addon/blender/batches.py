@@ -21,13 +21,14 @@ import bpy
 from bpy.props import BoolProperty, StringProperty
 
 from ..core import errors, models
-from ..core.jobs import Job, JobState
 from ..core.request import JobKind
-from . import intents, properties, pump, runtime, targets
+from . import properties
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:   # .intents, .pump, .runtime, .targets, ..core.jobs load on first use (bench P3)
     from ..core.batch import BatchRecord, BatchStore, FetchReport
+    from ..core.jobs import Job
     from ..core.request import GenerationRequest
+    from . import targets
 
 POLL_S = 60.0            # how often unfinished batches are asked about (UI)
 FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
@@ -51,6 +52,7 @@ STATE = _State()
 
 def store(context=None) -> BatchStore:
     from ..core.batch import BatchStore
+    from . import runtime
     return BatchStore(runtime.history_root(context))
 
 
@@ -62,6 +64,7 @@ def records(context=None) -> list[BatchRecord]:
 def requests_from_settings(context, per_line: bool = False) -> list[GenerationRequest]:
     """The batch's requests: the prompt with its variations, or one request per non-empty
     line of the prompt text (each with the variations). Through intents, as every ask."""
+    from . import intents
     s = context.scene.nanobanana
     r = context.scene.render
     hint = (r.resolution_x, r.resolution_y)
@@ -118,6 +121,7 @@ def _run(what: str, work: Callable[[], Any]) -> None:
 def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], BatchRecord]:
     """Plain values taken here (main thread); core.batch is imported and run on the worker,
     so sending never stalls Blender (not even for the first import)."""
+    from . import pump, runtime
     config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
 
     def work() -> BatchRecord:
@@ -127,6 +131,7 @@ def _submit_work(context, requests: list[GenerationRequest]) -> Callable[[], Bat
 
 
 def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, list]]:
+    from . import pump, runtime
     config, root = pump.client_config(context), runtime.history_root(context)
 
     def work() -> tuple[list, list]:
@@ -140,6 +145,7 @@ def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, 
 
 def submit(context, requests: list[GenerationRequest], *, wait: bool = False) -> BatchRecord | None:
     """Send one batch: on a worker in the UI (None returned), synchronously when `wait`."""
+    from . import runtime
     work = _submit_work(context, requests)
     _note_file()
     if wait:
@@ -152,6 +158,7 @@ def submit(context, requests: list[GenerationRequest], *, wait: bool = False) ->
 
 
 def sent(record: BatchRecord) -> None:
+    from . import runtime
     _note_file()
     STATE.sent_here.add(record.name)
     est = f", about ${record.estimate_usd:.3f} at the batch price" if record.estimate_usd else ""
@@ -161,6 +168,7 @@ def sent(record: BatchRecord) -> None:
 
 
 def _note_file() -> None:
+    from . import runtime
     if STATE.token != runtime.STATE.file_token:
         STATE.token, STATE.sent_here = runtime.STATE.file_token, set()
 
@@ -181,7 +189,7 @@ def fetch(context, name: str | None = None, *, wait: bool = False,
 
 def took(reports: list[FetchReport]) -> None:
     """Main thread: queue new results for the file they were sent from; say what changed."""
-    from . import gallery
+    from . import gallery, runtime
     _note_file()
     scene = bpy.context.scene.name if bpy.context.scene else ""
     changed = [r for r in reports if r.changed or r.outcomes or r.failures]
@@ -200,6 +208,7 @@ def took(reports: list[FetchReport]) -> None:
 
 def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job:
     """A batch result as a finished job, so the pump places it like any other result."""
+    from ..core.jobs import Job, JobState
     job = Job(label=outcome.request.prompt[:48], model=outcome.request.model,
               kind=outcome.request.kind, expected_s=0.0, target=target,
               payload={"file_token": token, "scene": scene}, state=JobState.DONE, result=outcome)
@@ -209,6 +218,7 @@ def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job
 
 def place_pending(limit: int | None = APPLY_PER_TICK) -> int:
     """Place queued batch results into the file through the pump (ImageOnly), a few at a time."""
+    from . import pump, runtime, targets
     n = 0
     while STATE.to_place and (limit is None or n < limit):
         outcome, token, scene = STATE.to_place.pop(0)
@@ -221,6 +231,7 @@ def place_pending(limit: int | None = APPLY_PER_TICK) -> int:
 
 # ---------------------------------------------------------------- timer
 def _tick() -> float:
+    from . import runtime
     while True:
         try:
             what, value = STATE.done.get_nowait()
@@ -278,6 +289,7 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from . import runtime
         from .operators import readiness
         try:
             blocker = readiness(context)
@@ -308,6 +320,7 @@ class NANOBANANA_OT_batch_fetch(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from . import runtime
         from .operators import readiness
         blocker = readiness(context)
         if blocker is not None:
@@ -337,6 +350,7 @@ class NANOBANANA_OT_batch_cancel(bpy.types.Operator):
 
     def execute(self, context):
         from ..core import batch
+        from . import pump
         try:
             batch.cancel(pump.client_config(context), store(context), self.name)
         except errors.NanoBananaError as exc:
