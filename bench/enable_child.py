@@ -48,8 +48,14 @@ elapsed, cpu = time.perf_counter() - t0, time.thread_time() - c0
 loaded = sorted(m for m in set(sys.modules) - before if m.startswith(MODULE + "."))
 heavy = sorted(m for m in ("google.genai", "PIL", "httpx", "numpy", "sqlite3") if m in set(sys.modules) - before)
 gc.callbacks.remove(_on_gc)
+# What moved out of enabling is paid on first use: the pump's first timer tick (1 s after
+# enable in the UI) loads the job-side modules.
+t0 = time.perf_counter()
+importlib.import_module(MODULE + ".blender.pump")._tick()
+first_tick = time.perf_counter() - t0
 module.unregister()
-print(json.dumps({"ms": round(elapsed * 1000, 2), "cpu_ms": round(cpu * 1000, 2), "gc_ms": round(sum(g[0] for g in _gc), 2),
+print(json.dumps({"ms": round(elapsed * 1000, 2), "cpu_ms": round(cpu * 1000, 2),
+                  "first_tick_ms": round(first_tick * 1000, 2), "gc_ms": round(sum(g[0] for g in _gc), 2),
                   "gc_cpu_ms": round(sum(g[1] for g in _gc), 2), "gc_runs": len(_gc),
                   "gc_generations": [g[2] for g in _gc], "modules": [m[len(MODULE) + 1:] for m in loaded],
                   "other_modules": len(set(sys.modules) - before) - len(loaded) - 1, "heavy": heavy}))

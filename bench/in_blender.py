@@ -132,6 +132,8 @@ row("P3", "enable in a fresh Blender process: import + register()",
     f"pass over Blender's objects {c_gc} ms); with a bytecode cache"
     f"{'' if bytecode_written else ' (NONE was written: compiled too)'}: {k_ms} ms (CPU {k_cpu} ms, "
     f"GC {k_gc} ms); {len(loaded)} add-on modules load; register() alone {ms(med(warm))} ms; "
+    f"first timer tick after (loads the job modules) {med(r['first_tick_ms'] for r in cold)} / "
+    f"{med(r['first_tick_ms'] for r in cached)} ms; "
     f"heavy modules: {', '.join(heavy) or 'none'}",
     "<= 20 ms without a bytecode cache, no google-genai/Pillow", c_ms <= 20 and not heavy,
     {"fresh_no_bytecode_ms": c_ms, "fresh_bytecode_ms": k_ms, "cpu_no_bytecode_ms": c_cpu,

@@ -250,7 +250,7 @@ def _on_load_post(*_args) -> None:
 
 
 def register() -> None:
-    ensure_timer()
+    ensure_timer(INTERVAL_IDLE)     # nothing to pick up yet; its first tick loads the job modules
     bpy.app.handlers.load_post.append(_on_load_post)
 
 
