@@ -37,6 +37,7 @@ def main() -> int:
     ap.add_argument("--real-blender", action="store_true",
                     help="--case batch: also time the CLI in the real Blender program (root)")
     ap.add_argument("--history-counts", default="", help="e.g. 0,5000 (default 0,5000,50000)")
+    ap.add_argument("--only", default="", help="main case: these ids only (P3 always runs), e.g. P4,P7,P11")
     args = ap.parse_args()
     zips = sorted((ROOT / "dist").glob("nanobanana-*-linux_x64.zip"))
     if not zips:
@@ -52,6 +53,8 @@ def main() -> int:
                    "--jobs", str(args.jobs), "--out", args.out, "--blender", args.blender]
             if args.smoke:
                 cmd.append("--smoke")
+            if args.only:
+                cmd += ["--only", args.only]
             code |= subprocess.run(cmd, cwd=ROOT, env=dict(os.environ)).returncode
     if args.case in ("all", "history"):
         out = str(Path(args.out).with_name(Path(args.out).stem + "-history.json"))

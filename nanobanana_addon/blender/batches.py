@@ -22,13 +22,14 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from ..core import errors, models
-from ..core.jobs import Job, JobState
 from ..core.request import JobKind
-from . import intents, properties, pump, runtime, targets
+from . import properties
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:   # .intents, .pump, .runtime, .targets, ..core.jobs load on first use (bench P3)
     from ..core.batch import BatchRecord, BatchStore, FetchReport
+    from ..core.jobs import Job
     from ..core.request import GenerationRequest
+    from . import targets
 
 POLL_S = 60.0            # how often unfinished batches are asked about (UI)
 FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
@@ -53,6 +54,7 @@ STATE = _State()
 
 def store(context=None) -> BatchStore:
     from ..core.batch import BatchStore
+    from . import runtime
     return BatchStore(runtime.history_root(context))
 
 
@@ -92,6 +94,7 @@ def settings_and_lines(context, per_line: bool = False, edit: str = "NONE",
 
 
 def _first_request(context, edit: str) -> GenerationRequest:
+    from . import intents
     if edit == "NONE":
         r = context.scene.render
         return intents.request_from_settings(context.scene.nanobanana, JobKind.GENERATE,
@@ -146,6 +149,7 @@ def _submit_work(context, requests: list[GenerationRequest] | Callable[[], list[
     """Plain values taken here (main thread); core.batch is imported and run on the worker,
     so sending never stalls Blender (not even for the first import). `requests` may be a
     function of plain values that makes them (run on the worker too)."""
+    from . import pump, runtime
     config, root, blend = pump.client_config(context), runtime.history_root(context), bpy.data.filepath
 
     def work() -> BatchRecord:
@@ -156,6 +160,7 @@ def _submit_work(context, requests: list[GenerationRequest] | Callable[[], list[
 
 
 def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, list]]:
+    from . import pump, runtime
     config, root = pump.client_config(context), runtime.history_root(context)
 
     def work() -> tuple[list, list]:
@@ -170,6 +175,7 @@ def _refresh_work(context, name: str | None = None) -> Callable[[], tuple[list, 
 def submit(context, requests: list[GenerationRequest] | Callable[[], list[GenerationRequest]], *,
            wait: bool = False) -> BatchRecord | None:
     """Send one batch: on a worker in the UI (None returned), synchronously when `wait`."""
+    from . import runtime
     work = _submit_work(context, requests)
     _note_file()
     if wait:
@@ -182,6 +188,7 @@ def submit(context, requests: list[GenerationRequest] | Callable[[], list[Genera
 
 
 def sent(record: BatchRecord) -> None:
+    from . import runtime
     _note_file()
     STATE.sent_here.add(record.name)
     est = f", about ${record.estimate_usd:.3f} at the batch price" if record.estimate_usd else ""
@@ -191,6 +198,7 @@ def sent(record: BatchRecord) -> None:
 
 
 def _note_file() -> None:
+    from . import runtime
     if STATE.token != runtime.STATE.file_token:
         STATE.token, STATE.sent_here = runtime.STATE.file_token, set()
 
@@ -211,7 +219,7 @@ def fetch(context, name: str | None = None, *, wait: bool = False,
 
 def took(reports: list[FetchReport]) -> None:
     """Main thread: queue new results for the file they were sent from; say what changed."""
-    from . import gallery
+    from . import gallery, runtime
     _note_file()
     scene = bpy.context.scene.name if bpy.context.scene else ""
     changed = [r for r in reports if r.changed or r.outcomes or r.failures]
@@ -230,6 +238,7 @@ def took(reports: list[FetchReport]) -> None:
 
 def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job:
     """A batch result as a finished job, so the pump places it like any other result."""
+    from ..core.jobs import Job, JobState
     job = Job(label=outcome.request.prompt[:48], model=outcome.request.model,
               kind=outcome.request.kind, expected_s=0.0, target=target,
               payload={"file_token": token, "scene": scene}, state=JobState.DONE, result=outcome)
@@ -240,6 +249,7 @@ def finished_job(outcome, target: targets.Target, token: int, scene: str) -> Job
 def place_pending(budget_s: float | None = PLACE_BUDGET_S) -> int:
     """Place queued batch results into the file through the pump (ImageOnly): as many as
     fit in `budget_s` of main-thread time (one at least; None: all of them)."""
+    from . import pump, runtime, targets
     n, t0 = 0, time.perf_counter()
     while STATE.to_place and (budget_s is None or not n or time.perf_counter() - t0 < budget_s):
         outcome, token, scene = STATE.to_place.pop(0)
@@ -252,6 +262,7 @@ def place_pending(budget_s: float | None = PLACE_BUDGET_S) -> int:
 
 # ---------------------------------------------------------------- timer
 def _tick() -> float:
+    from . import runtime
     while True:
         try:
             what, value = STATE.done.get_nowait()
@@ -316,6 +327,7 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from . import runtime
         from .operators import readiness
         try:
             blocker = readiness(context)
@@ -346,6 +358,7 @@ class NANOBANANA_OT_batch_fetch(bpy.types.Operator):
         return True
 
     def execute(self, context):
+        from . import runtime
         from .operators import readiness
         blocker = readiness(context)
         if blocker is not None:
@@ -375,6 +388,7 @@ class NANOBANANA_OT_batch_cancel(bpy.types.Operator):
 
     def execute(self, context):
         from ..core import batch
+        from . import pump
         try:
             batch.cancel(pump.client_config(context), store(context), self.name)
         except errors.NanoBananaError as exc:

@@ -17,8 +17,7 @@ import bpy.utils.previews
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from ..core import errors, models
-from . import apply, history_rows, intents, live_models, preferences, runtime
-from .targets import ImageOnly
+from . import preferences
 
 if TYPE_CHECKING:
     from ..core.history import Entry
@@ -43,6 +42,7 @@ def invalidate(check: bool = True) -> None:
 
 
 def _listing(context) -> dict:
+    from . import runtime
     s = context.scene.nanobanana
     hist = runtime.history(context)
     blend = bpy.data.filepath if s.gallery_this_file else None
@@ -120,6 +120,7 @@ def _watch() -> None:
 
 
 def draw(layout, context) -> None:
+    from . import history_rows
     s = context.scene.nanobanana
     row = layout.row(align=True)
     row.prop(s, "gallery_search", text="", icon="VIEWZOOM")
@@ -158,6 +159,7 @@ class _EntryOperator:
 
     def entry(self, context, *, needs_image: bool = False) -> Entry | None:
         """The entry, or None after reporting that it is gone."""
+        from . import runtime
         entry = runtime.history(context).get(self.entry_id)
         if entry is None or (needs_image and entry.image_path is None):
             self.report({"ERROR"}, str(errors.entry_gone()))  # type: ignore[attr-defined]
@@ -167,6 +169,7 @@ class _EntryOperator:
 
 def image_for(entry: Entry) -> bpy.types.Image:
     """The packed image of an entry (reused when this file already has it)."""
+    from . import apply
     for img in bpy.data.images:
         if img.get(apply.ENTRY_KEY) == entry.id:  # type: ignore[func-returns-value]
             return img
@@ -191,6 +194,7 @@ class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
                 "EDIT": "Show this result in the Image Editor to edit it further"}.get(properties.mode, "")
 
     def execute(self, context):
+        from . import apply
         entry = self.entry(context, needs_image=True)
         if entry is None:
             return {"CANCELLED"}
@@ -225,6 +229,8 @@ class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
+        from . import apply, intents, runtime
+        from .targets import ImageOnly
         entry = self.entry(context, needs_image=True)
         if entry is None:
             return {"CANCELLED"}
@@ -247,6 +253,7 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
+        from . import intents, live_models, runtime
         entry = self.entry(context)
         if entry is None:
             return {"CANCELLED"}
@@ -271,6 +278,7 @@ class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
         return context.window_manager.invoke_confirm(self, event)
 
     def execute(self, context):
+        from . import runtime
         if self.entry(context) is None:
             return {"CANCELLED"}
         runtime.history(context).delete(self.entry_id, later=True, wake=WAKE_NOW)  # blobs: on the worker
@@ -290,6 +298,7 @@ class NANOBANANA_OT_history_prune(bpy.types.Operator):
         return context.window_manager.invoke_confirm(self, event)
 
     def execute(self, context):
+        from . import runtime
         cap = preferences.get(context).history_cap_mb * 1_000_000
         removed = runtime.history(context).prune(cap)
         invalidate()
@@ -303,6 +312,7 @@ class NANOBANANA_OT_history_refresh(bpy.types.Operator):
     bl_label = "Refresh History"
 
     def execute(self, context):
+        from . import runtime
         runtime.history(context).refresh(full=True)
         invalidate()
         return {"FINISHED"}
@@ -327,6 +337,7 @@ class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
     bl_label = "Open History Folder"
 
     def execute(self, context):
+        from . import runtime
         root = runtime.history_root(context)
         root.mkdir(parents=True, exist_ok=True)
         bpy.ops.wm.path_open(filepath=str(root))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import bpy
 
-from . import runtime
-
 HEADERS = ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header")
 
 
 def draw(self, context) -> None:
+    from . import runtime
     jobs = runtime.STATE.jobs.running()
     if not jobs:
         return

@@ -10,15 +10,15 @@ Free and offline: no key, no online access needed.
 from __future__ import annotations
 
 import time
-import traceback
+from typing import TYPE_CHECKING
 
 import bpy
 
 from ..core import errors
-from ..core.jobs import Job, JobState
-from ..core.request import JobKind
-from . import pump, runtime, targets
 from .numpy_guard import needs_numpy
+
+if TYPE_CHECKING:
+    from ..core.jobs import Job
 
 LAST_MAIN_THREAD_MS: list[float] = []   # main-thread time of the last start() (bench, tests)
 
@@ -40,7 +40,9 @@ def _pixels(img: bpy.types.Image):
 def start(context) -> Job:
     """Capture on the main thread, derive on a worker. Raises errors.InvalidInput without a texture."""
     from ..core import material_maps
-    from . import capture
+    from ..core.jobs import Job
+    from ..core.request import JobKind
+    from . import capture, pump, runtime, targets
     t0 = time.perf_counter()
     s = context.scene.nanobanana
     img, mat, node = capture.active_texture(context)
@@ -66,6 +68,10 @@ class NANOBANANA_OT_pbr_maps(bpy.types.Operator):
 
     @needs_numpy
     def execute(self, context):
+        import traceback
+
+        from ..core.jobs import JobState
+        from . import pump, runtime
         try:
             job = start(context)
         except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog

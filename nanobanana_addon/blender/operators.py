@@ -9,26 +9,26 @@ through so scripts get the report instead of a poll exception.
 """
 from __future__ import annotations
 
-import traceback
 from typing import TYPE_CHECKING
 
 import bpy
 from bpy.props import IntProperty, StringProperty
 
-from ..core import errors, images, models
-from ..core.jobs import JobState
-from ..core.keys import resolve_api_key
+from ..core import errors, models
 from ..core.request import JobKind
-from . import apply, intents, live_models, preferences, properties, pump, runtime, targets
+from . import preferences, properties
 
 if TYPE_CHECKING:
     from ..core.request import GenerationRequest
+    from . import targets
 
-# Loaded on first use, not when Blender starts (see bench P3): .capture, ..core.request.
+# Loaded on first use, not when Blender starts (see bench P3): .capture, .intents, .pump,
+# .runtime, .targets, .live_models, ..core.jobs and the rest of ..core.
 
 
 def readiness(context) -> errors.NanoBananaError | None:
     """What stops any request right now (online access, key), or None. Cheap: poll/draw."""
+    from ..core.keys import resolve_api_key
     if not bpy.app.online_access:
         return errors.offline()
     prefs = preferences.get(context)
@@ -73,6 +73,8 @@ class _Submit:
         raise NotImplementedError
 
     def execute(self, context):
+        from ..core.jobs import JobState
+        from . import pump, runtime
         try:
             blocker = readiness(context)
             if blocker is not None:
@@ -82,6 +84,7 @@ class _Submit:
             request, target = self.build(context)
         except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog
             if not isinstance(exc, errors.NanoBananaError):
+                import traceback
                 traceback.print_exc()
                 exc = errors.prepare_failed(exc)
             runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
@@ -105,6 +108,7 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
+        from . import intents, targets
         s = _settings(context)
         r = context.scene.render
         request = intents.request_from_settings(s, cls.kind, size_hint=(r.resolution_x, r.resolution_y))
@@ -122,8 +126,9 @@ class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
+        from ..core import images
         from ..core.request import InputImage
-        from . import capture
+        from . import capture, intents, targets
         s = _settings(context)
         intents.check_model(properties.model_id(s))          # before the capture
         space = getattr(context, "space_data", None)
@@ -158,7 +163,7 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
-        from . import capture
+        from . import apply, capture, intents, targets
         s = _settings(context)
         intents.check_model(properties.model_id(s))
         img, mat, node = capture.active_texture(context)
@@ -177,6 +182,7 @@ class NANOBANANA_OT_dismiss_status(bpy.types.Operator):
     bl_label = "Dismiss"
 
     def execute(self, context):
+        from . import runtime
         runtime.set_status("")
         return {"FINISHED"}
 
@@ -189,6 +195,7 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
+        from . import runtime
         if not bpy.app.background and not runtime.STATE.last_turns:
             cls.poll_message_set("Generate or edit an image first")
             return False
@@ -196,6 +203,7 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
 
     @classmethod
     def build(cls, context):
+        from . import intents, runtime
         st = runtime.STATE
         if not st.last_turns:
             raise errors.nothing_to_refine()
@@ -212,6 +220,7 @@ class NANOBANANA_OT_cancel(bpy.types.Operator):
     job_id: IntProperty(default=0)  # type: ignore[valid-type]
 
     def execute(self, context):
+        from . import pump, runtime
         cancelled = runtime.STATE.jobs.cancel(self.job_id or None)
         for job in runtime.STATE.jobs.drain():
             pump.apply_job(job)
@@ -226,10 +235,10 @@ class NANOBANANA_OT_revert_texture(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
+        from . import apply
         obj = context.active_object
         mat = obj.active_material if obj else None
         node = mat.node_tree.nodes.active if mat and mat.node_tree else None
-        from . import apply
         original = apply.revert_node(mat, node.name) if node is not None else None
         if original is None:
             self.report({"ERROR"}, "The active node has no original image to go back to.")
@@ -256,6 +265,7 @@ class NANOBANANA_OT_enable_online_access(bpy.types.Operator):
     bl_label = "Enable Online Access"
 
     def execute(self, context):
+        from . import runtime
         context.preferences.system.use_online_access = True
         runtime.set_status("Online access enabled.", "INFO")
         return {"FINISHED"}
@@ -268,6 +278,7 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
     model: StringProperty()  # type: ignore[valid-type]
 
     def execute(self, context):
+        from . import live_models, runtime
         s = _settings(context)
         old = properties.model_id(s)
         new = self.model or models.DEFAULT_MODEL
@@ -285,6 +296,7 @@ class NANOBANANA_OT_refresh_models(bpy.types.Operator):
     bl_label = "Refresh Model List"
 
     def execute(self, context):
+        from . import live_models
         if not live_models.refresh(context, force=True, wait=bpy.app.background):
             why = blocked_reason(context) or "A refresh is already running."
             self.report({"WARNING"}, why)

@@ -4,10 +4,11 @@ One entry in panels.SECTIONS draws it in every editor that has the Nano Banana t
 from __future__ import annotations
 
 from ..core import models, presets
-from . import properties, ui_text
+from . import properties
 
 
 def draw_materials(layout, context) -> None:
+    from . import ui_text
     s = context.scene.nanobanana
     col = layout.column()
     col.use_property_split = True

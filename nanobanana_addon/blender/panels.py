@@ -11,7 +11,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, live_models, operators, panel_materials, properties, runtime, texturing, ui_text
+from . import gallery, operators, panel_materials, properties, texturing
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -42,6 +42,7 @@ def state_line(layout, context) -> bool:
 
 
 def draw_prompt(layout, context) -> None:
+    from . import ui_text
     s = context.scene.nanobanana
     col = layout.column(align=True)
     if s.prompt_text is not None:
@@ -58,6 +59,7 @@ def draw_prompt(layout, context) -> None:
 
 
 def draw_settings(layout, context) -> None:
+    from . import live_models
     s = context.scene.nanobanana
     row = layout.row(align=True)        # full width: long model names stay readable
     row.prop(s, "model", text="")
@@ -135,6 +137,7 @@ def job_line(job) -> str:
 
 
 def draw_jobs(layout, context) -> None:
+    from . import runtime, ui_text
     for job in runtime.STATE.jobs.running():
         box = layout.box()
         row = box.row()
@@ -146,6 +149,7 @@ def draw_jobs(layout, context) -> None:
 
 
 def draw_status(layout, context) -> None:
+    from . import live_models, runtime
     st = runtime.STATE.status
     if not st.text or st.level == "WORKING":     # while working, the job box says it
         return
@@ -156,6 +160,7 @@ def draw_status(layout, context) -> None:
 
 
 def _wrapped(col, context, text: str, icon: str, limit: int = 0) -> None:
+    from . import ui_text
     width = ui_text.available(context, ui_text.LABEL_MARGIN if icon != "NONE" else 70)
     lines = ui_text.wrap(text, width)
     if limit and len(lines) > limit:
@@ -185,6 +190,7 @@ def _message_box(layout, context, text: str, level: str, fix: str | None, sugges
 
 
 def draw_main(layout, context) -> None:
+    from . import runtime
     state_line(layout, context)
     draw_prompt(layout, context)
     draw_settings(layout, context)

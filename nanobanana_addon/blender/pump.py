@@ -6,29 +6,29 @@ Results for a file that was closed meanwhile are not applied (they are in histor
 """
 from __future__ import annotations
 
+import time
 import traceback
 from typing import TYPE_CHECKING
 
 import bpy
 from bpy.app.handlers import persistent
 
-from ..core import errors, models
-from ..core.jobs import Job, JobState
-from ..core.request import JobKind
-
-if TYPE_CHECKING:   # the worker-side modules load on the first job, not at start-up
+if TYPE_CHECKING:   # everything else loads on the first tick or job, not when Blender starts (bench P3)
     from ..core.client import ClientConfig
+    from ..core.jobs import Job
     from ..core.pipeline import Outcome
     from ..core.request import GenerationRequest
-from . import apply, gallery, live_models, preferences, runtime
-from .targets import ImageOnly, Target
+    from .targets import Target
 
-INTERVAL_BUSY = 0.03    # while jobs run: a result shows within ~30 ms of its answer
+INTERVAL_BUSY = 0.015   # while jobs run: a finished job is taken within ~15 ms (a cheap tick)
 INTERVAL_IDLE = 1.0
+PROGRESS_REDRAW_S = 0.25   # while jobs run and nothing lands: progress redrawn 4 times a second
+_progress_drawn = [0.0]
 
 
 def client_config(context) -> ClientConfig:
     from ..core.client import ClientConfig
+    from . import preferences
     prefs = preferences.get(context)
     return ClientConfig(api_key=prefs.api_key or None, base_url=prefs.base_url.strip() or None,
                         timeout_s=prefs.timeout_s,
@@ -38,6 +38,9 @@ def client_config(context) -> ClientConfig:
 
 def submit(context, request: GenerationRequest, target: Target) -> Job:
     """Start a job for a settled request; `target` places its result when it is done."""
+    from ..core import errors, models
+    from ..core.jobs import Job
+    from . import runtime
     job = Job(label=errors.redact(request.prompt)[:48], model=request.model, kind=request.kind,
               expected_s=models.lookup(request.model).expected_seconds(request.image_size),
               target=target,
@@ -55,6 +58,9 @@ def submit(context, request: GenerationRequest, target: Target) -> Job:
 
 def wait_and_apply(job: Job, timeout: float | None = None) -> tuple[str, str]:
     """Background mode: block until `job` ends, apply every finished job, return ours."""
+    from ..core import errors
+    from ..core.jobs import JobState
+    from . import runtime
     runtime.STATE.jobs.wait(job, timeout)
     if job.state == JobState.RUNNING:
         runtime.STATE.jobs.cancel(job.id)
@@ -72,8 +78,12 @@ class _Landing:
         self.pending = [i for r in self.outcome.results for i in r.images]
         self.created: list[bpy.types.Image] = []
 
+    def packed(self) -> bool:
+        return len(self.created) == len(self.pending)
+
     def step(self) -> bool:
         """Pack the next image (no decode: the worker checked it). True when all are packed."""
+        from . import apply
         k = len(self.created)
         entry = self.outcome.entries[k] if k < len(self.outcome.entries) else None
         self.created.append(apply.packed_image(apply.name_from_prompt(self.outcome.request.prompt),
@@ -98,6 +108,9 @@ def apply_job(job: Job) -> tuple[str, str]:
 
 def _begin(job: Job) -> _Landing | tuple[str, str]:
     """A landing for a successful job; the final (level, message) for anything else."""
+    from ..core import errors, models
+    from ..core.jobs import JobState
+    from . import runtime
     if job.state == JobState.DONE and job.payload["file_token"] == runtime.STATE.file_token:
         return _Landing(job)
     if job.state == JobState.CANCELLED:
@@ -110,11 +123,15 @@ def _begin(job: Job) -> _Landing | tuple[str, str]:
 
 
 def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
-    """Pack one more image; place them all once packed. Never raises: an exception here
-    would also stop the timer that lands results."""
+    """Pack one more image, or, once all are packed, place them: placing gets a call (a
+    tick) of its own, so the tick that shows the first image, which Blender then decodes
+    for the redraw, packs nothing. Never raises: an exception here would also stop the
+    timer that lands results."""
+    from ..core import errors
     job = landing.job
     try:
-        if not landing.step():
+        if not landing.packed():
+            landing.step()
             return landing
         note = job.target.place(landing.created)
     except Exception as exc:  # noqa: BLE001 - leave no partial datablocks, whatever failed
@@ -133,6 +150,9 @@ def _advance(landing: _Landing) -> _Landing | tuple[str, str]:
 
 
 def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
+    from ..core import errors, models
+    from ..core.request import JobKind
+    from . import runtime
     outcome = landing.outcome
     first = outcome.results[0]
     from ..core import masked_edit
@@ -153,6 +173,7 @@ def _landed(job: Job, landing: _Landing) -> tuple[str, str]:
 
 
 def _finish(job: Job, level: str, text: str) -> tuple[str, str]:
+    from . import gallery, runtime
     gallery.invalidate()
     fix = job.error.fix if job.error is not None else None
     suggested = job.error.suggested_model if job.error is not None else None
@@ -180,6 +201,7 @@ _landings: list[_Landing] = []
 def _tick() -> float:
     """Drain finished jobs and land at most one image per tick; come back at once while
     images are waiting, soon while jobs run, rarely when idle."""
+    from . import live_models, runtime
     jobs = runtime.STATE.jobs
     changed = False
     for job in jobs.drain():
@@ -195,7 +217,8 @@ def _tick() -> float:
     if live_models.poll():
         changed = True
     live_models.refresh()        # at most once a day, only online with a key
-    if changed or jobs.running():
+    if changed or (jobs.running() and time.monotonic() - _progress_drawn[0] >= PROGRESS_REDRAW_S):
+        _progress_drawn[0] = time.monotonic()
         _redraw()
     if _landings:
         return 0.0
@@ -220,6 +243,8 @@ def ensure_timer(first_interval: float = INTERVAL_BUSY) -> None:
 
 @persistent
 def _on_load_post(*_args) -> None:
+    from . import runtime
+    from .targets import ImageOnly
     _landings.clear()           # their images went with the old file; results are in history
     runtime.STATE.file_token += 1
     runtime.STATE.last_turns = []
@@ -228,11 +253,12 @@ def _on_load_post(*_args) -> None:
 
 
 def register() -> None:
-    ensure_timer()
+    ensure_timer(INTERVAL_IDLE)     # nothing to pick up yet; its first tick loads the job modules
     bpy.app.handlers.load_post.append(_on_load_post)
 
 
 def unregister() -> None:
+    from . import live_models, runtime
     if bpy.app.timers.is_registered(_tick):
         bpy.app.timers.unregister(_tick)
     for landing in _landings:

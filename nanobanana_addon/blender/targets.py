@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import bpy
 
 from ..core import errors
-from . import apply
 
 if TYPE_CHECKING:
     from ..core.pipeline import Outcome
@@ -36,6 +35,7 @@ class Target:
 
     def place(self, images: list[bpy.types.Image]) -> str | None:
         """Wire the packed images into Blender; return a note for the status, or None."""
+        from . import apply
         apply.show_in_image_editors(images[0])
         return None
 
@@ -82,10 +82,11 @@ class NewMaterial(Target):
 
     @classmethod
     def for_objects(cls, objects, seamless: bool = False, tile_size: float = 1.0) -> NewMaterial:
+        from . import apply
         return cls(tuple(apply.stable_ref(o) for o in objects), seamless, tile_size)
 
     def place(self, images: list[bpy.types.Image]) -> str | None:
-        from . import materials
+        from . import apply, materials
         img = images[0]
         found = [o for o in (apply.resolve(bpy.data.objects, ref) for ref in self.objects) if o]
         mat = apply.new_material(img.name, img)
@@ -112,6 +113,7 @@ class ReplaceNode(Target):
         return self.original_colorspace or None
 
     def place(self, images: list[bpy.types.Image]) -> str | None:
+        from . import apply
         mat = apply.resolve(bpy.data.materials, self.material)
         super().place(images)
         if mat is None or not mat.node_tree or self.node not in mat.node_tree.nodes:
@@ -138,7 +140,7 @@ class PbrSet(Target):
 
     def place(self, images: list[bpy.types.Image]) -> None:
         from ..core.material_maps import MAP_ORDER
-        from . import materials
+        from . import apply, materials
         maps = dict(zip(MAP_ORDER, images, strict=False))
         mat = bpy.data.materials.get(self.material)
         if mat is None or mat.node_tree is None or self.node not in mat.node_tree.nodes:

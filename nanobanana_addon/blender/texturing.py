@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import bpy
 from mathutils import Matrix, Vector
 
-from ..core import errors, images, models
+from ..core import errors, models
 from ..core.request import JobKind
-from . import apply, intents, operators, properties, runtime, ui_text
+from . import operators, properties
 from .numpy_guard import needs_numpy
 from .targets import ImageOnly, Target
 
@@ -82,6 +82,7 @@ def selected_meshes(context) -> list[bpy.types.Object]:
 
 def frame_ratio(settings, width: int, height: int) -> str:
     """The aspect ratio the request will ask for: the setting, or the model's nearest."""
+    from ..core import images
     info = models.lookup(properties.model_id(settings))
     ratio = settings.aspect_ratio
     if ratio in ("", "AUTO") or ratio not in info.aspect_ratios:
@@ -90,6 +91,7 @@ def frame_ratio(settings, width: int, height: int) -> str:
 
 
 def frame_size(ratio: str, side: int = CAPTURE_SIDE) -> tuple[int, int]:
+    from ..core import images
     a = images.parse_ratio(ratio)
     return (side, max(1, round(side / a))) if a >= 1 else (max(1, round(side * a)), side)
 
@@ -479,6 +481,7 @@ class ProjectAndBake(Target):
 
     # -- main thread
     def place(self, images: list[bpy.types.Image]) -> str | None:
+        from . import apply
         started = time.perf_counter()
         bakes = self.out.get("bakes")
         if not bakes:
@@ -526,6 +529,7 @@ class ProjectAndBake(Target):
 
 def _replace_mask(name: str, mask_png: bytes) -> None:
     """The "not covered" mask (white = no colour reached it), one per object, replaced."""
+    from . import apply
     mask_name = f"NB Texture {name} uncovered"
     old = bpy.data.images.get(mask_name)
     if old is not None and old.get(BAKE_KEY) == name:  # type: ignore[func-returns-value]
@@ -538,6 +542,7 @@ def wire_material(obj: bpy.types.Object, img: bpy.types.Image, uv_map: str) -> b
     """The object's Nano Banana material with `img` on its texture node, read through
     `uv_map`. The first time, the material is a copy of the object's own (so its other
     settings stay) or a new one, and the original slot materials are kept for revert."""
+    from . import apply
     mat = obj.active_material
     ours = mat is not None and mat.get(BAKE_OF) == obj.name  # type: ignore[func-returns-value]
     if mat is not None and ours and mat.node_tree and NODE in mat.node_tree.nodes:
@@ -701,6 +706,7 @@ def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
     # first in the worker, where the imports hold the GIL for a few hundred ms of UI time.
     from ..core import pixels, projection  # noqa: F401
     from ..core.request import InputImage
+    from . import intents, runtime
     pixels._pil()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -798,6 +804,7 @@ class NANOBANANA_OT_revert_texture_bake(bpy.types.Operator):
 
 def draw_panel(layout, context) -> None:
     """The Texture section of the 3D View sidebar."""
+    from . import runtime, ui_text
     s = context.scene.nanobanana
     col = layout.column(align=True)
     col.scale_y = 1.2

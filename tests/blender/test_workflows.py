@@ -303,21 +303,24 @@ def test_result_for_a_closed_file_goes_to_history_only(fake, scene):
 
 
 def test_variations_land_one_image_per_timer_tick(fake, scene):
-    """The UI path: the timer packs one image per tick, then places them all at once."""
+    """The UI path: the timer packs one image per tick, then places them all at once in a
+    tick of its own (the one whose redraw decodes the shown image packs nothing)."""
     pump = addon_module("pump")
     scene.nanobanana.variations = 4
     job = start_generate()
     assert wait_until(lambda: job.state == "done", 10)
-    counts = []
-    for _ in range(6):
+    cube = bpy.data.objects["Cube"]
+    before = cube.active_material
+    counts, placed = [], []
+    for _ in range(7):
         next_in = pump._tick()
         counts.append(len(nb_images()))
+        placed.append(cube.active_material is not None and cube.active_material != before)
         if not pump._landings:
             break
         assert next_in == 0.0                  # images waiting: come straight back
-    assert counts == [1, 2, 3, 4]
-    cube = bpy.data.objects["Cube"]
-    assert cube.active_material is not None      # placed once all four were packed
+    assert counts == [1, 2, 3, 4, 4]
+    assert placed == [False, False, False, False, True]   # placed once all four were packed
     assert "4 images from Nano Banana 2.1" in status().text
     assert pump._tick() == pump.INTERVAL_IDLE
 
