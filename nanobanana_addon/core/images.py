@@ -60,6 +60,19 @@ def _open(data: bytes):
             Image.MAX_IMAGE_PIXELS = saved
 
 
+def load_checked(im) -> None:
+    """im.load() for an image already checked against MAX_INPUT_PIXELS: some Pillow
+    plugins (TIFF) apply Pillow's guard again when they decode, so it is lifted here too."""
+    Image = _pil()
+    with _limit_lock:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            im.load()
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def probe(data: bytes) -> tuple[int, int, str]:
     """(width, height, mime) from the header only; raises MalformedResponse if unreadable."""
     Image = _pil()
@@ -159,7 +172,7 @@ def read_reduced(data: bytes, max_side: int, *, name: str = ""):
         target = (max(1, round(w * scale)), max(1, round(h * scale)))
         try:
             im.draft(None, target)      # JPEG: decode at 1/2, 1/4 or 1/8 directly
-            im.load()
+            load_checked(im)
             alpha = _may_have_alpha(im)
             factor = max(im.size) // max_side
             if factor >= 2 and im.width * factor <= STRIP_PIXELS:

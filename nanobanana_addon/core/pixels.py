@@ -152,10 +152,14 @@ def encode_png(a: np.ndarray, *, compress_level: int = 1) -> bytes:
 def decode_image(data: bytes) -> np.ndarray:
     """uint8 array from encoded image bytes: H x W for grey images, H x W x 2/3/4 for
     LA/RGB/RGBA (alpha only if the file has an alpha channel)."""
-    Image = _pil()
+    from . import images  # its _open: Pillow's pixel limit lifted (a 16K texture), ours kept
     try:
-        im = Image.open(io.BytesIO(data))
-        im.load()
+        im = images._open(data)
+        if im.width * im.height > images.MAX_INPUT_PIXELS:
+            raise errors.image_too_large("", im.width, im.height, images.MAX_INPUT_PIXELS)
+        images.load_checked(im)
+    except errors.InvalidInput:
+        raise
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
         raise errors.InvalidInput(f"An image could not be read ({type(exc).__name__}). "
                                   "Save it as PNG or JPEG and try again.") from None

@@ -65,3 +65,19 @@ def test_a_big_float_copy_is_reduced_before_it_is_converted():
     assert im.getpixel((100, 1000)) == (0, 0, 255, 255)
     r, g, b, _ = im.getpixel((900, 100))
     assert abs(r - 188) <= 1 and r == g == b
+
+
+def test_a_masked_edit_decodes_a_16k_input_past_pillows_guard(monkeypatch):
+    """The masked path decodes its original whole (pixels.decode_image): a 16K texture is
+    above Pillow's bomb guard (179 MP), which must not refuse it with the wrong advice.
+    Pillow's limit is shrunk here so a small image stands in for a 16K one."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)    # 64x64 is "over 2x the limit"
+    arr = pixels.decode_image(_tiff(_two_colour(64, 64)))
+    assert arr.shape == (64, 64, 4) and tuple(arr[60, 5, :3]) == (26, 51, 230)
+    assert Image.MAX_IMAGE_PIXELS == 1000                   # restored for every other user
+    monkeypatch.setattr(images, "MAX_INPUT_PIXELS", 1000)   # ours still refuses, saying why
+    import pytest
+
+    from nanobanana_addon.core import errors
+    with pytest.raises(errors.InvalidInput, match="more than Nano Banana can read"):
+        pixels.decode_image(_tiff(_two_colour(64, 64)))
