@@ -101,13 +101,13 @@ def pillow_dir(folder: Path) -> str:
     return str(folder / "pil")
 
 
-def painted(version: str, sides: list[int], ways: list[str]) -> int:
+def painted(version: str, sides: list[int], ways: list[str], kinds: list[str]) -> int:
     py = Path.home() / ".cache" / "nanobanana-ci" / f"bpy-{version}" / "bin" / "python"
     rows = []
     with tempfile.TemporaryDirectory(prefix="nb-paint-") as tmp:
         pil = pillow_dir(Path(tmp))
         for side in sides:
-            for kind in ("byte", "float"):
+            for kind in kinds:
                 for way in ways:
                     out = subprocess.run([str(py), "-c", PAINTED, str(side), kind, way, pil, str(ROOT)],
                                          capture_output=True, text=True)
@@ -147,9 +147,11 @@ def main() -> int:
     ap.add_argument("--painted", metavar="VERSION", help="measure unsaved painted textures in bpy VERSION")
     ap.add_argument("--sides", default="4096,8192,16384", help="with --painted: texture sides")
     ap.add_argument("--ways", default="now,before", help="with --painted: now (this code), before (float copy)")
+    ap.add_argument("--kinds", default="byte,float", help="with --painted: byte (8-bit) and/or float images")
     args = ap.parse_args()
     if args.painted:
-        return painted(args.painted, [int(v) for v in args.sides.split(",")], args.ways.split(","))
+        return painted(args.painted, [int(v) for v in args.sides.split(",")], args.ways.split(","),
+                       args.kinds.split(","))
     side = 2048 if args.smoke else args.side
     rows = []
     with tempfile.TemporaryDirectory(prefix="nb-big-") as tmp:
