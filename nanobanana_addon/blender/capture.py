@@ -1,6 +1,7 @@
-"""Inputs captured on the main thread: a Blender image (its stored bytes, or a copy of its
-pixels for the worker to encode), a camera render (Workbench, headless-safe) and the 3D
-viewport as the artist sees it (GPU offscreen, overlays off; UI only)."""
+"""Inputs captured on the main thread: a Blender image (its stored bytes, a copy of its
+pixels for the worker to encode, or for a large unsaved 8-bit image an uncompressed TIFF
+Blender writes, read reduced by the worker), a camera render (Workbench, headless-safe)
+and the 3D viewport as the artist sees it (GPU offscreen, overlays off; UI only)."""
 from __future__ import annotations
 
 import io
@@ -25,6 +26,11 @@ PASS_THROUGH = {"PNG", "JPEG", "WEBP", "BMP", "TIFF", "TARGA", "TARGA_RAW"}
 # Colour spaces that hold data, not colour: sent as they are. Every other float image holds
 # scene-linear colour and is encoded to sRGB (what the artist sees with the Standard view).
 DATA_SPACES = {"Non-Color", "Raw", "Generic Data"}
+# Above this many pixels (a float copy of 256 MB) unsaved 8-bit pixels leave through a file
+# Blender writes (8-bit TIFF, 4 B a pixel, read reduced by the worker), not a float copy
+# (16 B a pixel). Float images stay a float copy: Blender's float-to-8-bit write is slower
+# than the copy by far (about 9 s against 3 s at 8K).
+LARGE_PIXELS = 4096 * 4096
 
 
 def is_data(img: bpy.types.Image) -> bool:
@@ -33,9 +39,10 @@ def is_data(img: bpy.types.Image) -> bool:
 
 def image_input(img: bpy.types.Image, role: ImageRole = "reference", name: str = "") -> InputImage:
     """An image datablock as an input: the stored file's bytes when they are current and
-    in a common format, else a copy of its pixels (unsaved paint, generated, EXR/HDR).
-    Main thread: only the pixel copy happens here; conversion, resize and encoding run in
-    the job's worker (`core.pipeline.prepare`)."""
+    in a common format, else a copy of its pixels (unsaved paint, generated, EXR/HDR), or
+    for a large 8-bit one a TIFF Blender writes (`written_copy`). Main thread: only the copy
+    happens here; conversion, resize and encoding run in the job's worker
+    (`core.pipeline.prepare`)."""
     from ..core.request import InputImage
     name = name or img.name
     stored = img.file_format in PASS_THROUGH and not img.is_dirty
@@ -51,11 +58,47 @@ def image_input(img: bpy.types.Image, role: ImageRole = "reference", name: str =
     if not (w and h):
         raise errors.InvalidInput(f"Image '{img.name}' has no pixels or its file is missing. "
                                   "Reload or replace it and try again.")
+    if w * h > LARGE_PIXELS and not img.is_float and img.source != "TILED":
+        data = written_copy(img)
+        if data:
+            return InputImage(data, "image/tiff", role, name)
     import numpy as np
     buf = np.empty(w * h * 4, dtype=np.float32)
     img.pixels.foreach_get(buf)
     return InputImage(b"", "image/png", role, name, pixels=buf.reshape(h, w, 4),
                       linear=bool(img.is_float) and not is_data(img))
+
+
+def written_copy(img: bpy.types.Image) -> bytes:
+    """A large image's current pixels (unsaved paint included) as an uncompressed 8-bit RGBA
+    TIFF that Blender writes (`save_render` through a throw-away scene with the Standard
+    view, no look, no dither): scene-linear float is encoded to sRGB, byte colour and data
+    stay as they are. Peak about 1 GB for a 16K image instead of a 4 GB float copy; the
+    worker reads it reduced without decoding a second copy (images.read_reduced). The
+    image itself is not changed (still unsaved, same path). b"" if Blender cannot write it."""
+    scene = bpy.data.scenes.new("nb-capture")
+    fd, path = tempfile.mkstemp(prefix=RENDER_PREFIX, suffix=".tif")
+    os.close(fd)
+    try:
+        view = scene.view_settings
+        view.view_transform, view.look = "Standard", "None"
+        view.exposure, view.gamma, view.use_curve_mapping = 0.0, 1.0, False
+        scene.display_settings.display_device = "sRGB"
+        scene.render.dither_intensity = 0.0
+        out = scene.render.image_settings
+        out.file_format, out.tiff_codec, out.color_mode, out.color_depth = "TIFF", "NONE", "RGBA", "8"
+        try:
+            img.save_render(path, scene=scene)
+        except RuntimeError:
+            return b""
+        with open(path, "rb") as fh:
+            return fh.read()
+    finally:
+        bpy.data.scenes.remove(scene)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def mime_of(path: str, file_format: str) -> str:

@@ -60,6 +60,19 @@ def _open(data: bytes):
             Image.MAX_IMAGE_PIXELS = saved
 
 
+def load_checked(im) -> None:
+    """im.load() for an image already checked against MAX_INPUT_PIXELS: some Pillow
+    plugins (TIFF) apply Pillow's guard again when they decode, so it is lifted here too."""
+    Image = _pil()
+    with _limit_lock:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            im.load()
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def probe(data: bytes) -> tuple[int, int, str]:
     """(width, height, mime) from the header only; raises MalformedResponse if unreadable."""
     Image = _pil()
@@ -101,6 +114,29 @@ def _eight_bit(im, alpha: bool):
     return im if im.mode == want else im.convert(want)
 
 
+def _shared_raw(im, data: bytes):
+    """An uncompressed image stored as one run of rows (the TIFF capture.py writes for a
+    large painted texture) as a Pillow image over `data` itself, not decoded into a second
+    full-size copy; None for any other layout."""
+    tiles = getattr(im, "tile", None) or []
+    if im.mode not in ("RGBA", "RGB", "L") or not tiles:
+        return None
+    w, h = im.size
+    row = w * len(im.mode)
+    start = tiles[0].offset if hasattr(tiles[0], "offset") else tiles[0][2]
+    at = start
+    for tile in tiles:
+        codec, box, offset, args = tuple(tile)[:4]
+        args = args if isinstance(args, tuple) else (args,)
+        if (codec != "raw" or args[0] != im.mode or (len(args) > 1 and args[1] not in (0, row))
+                or (len(args) > 2 and args[2] != 1) or box[0] != 0 or box[2] != w or offset != at):
+            return None
+        at += (box[3] - box[1]) * row
+    if at != start + h * row or at > len(data):
+        return None
+    return _pil().frombuffer(im.mode, (w, h), memoryview(data)[start:at], "raw", im.mode, 0, 1)
+
+
 def _reduce_in_strips(im, factor: int, alpha: bool):
     """Box-reduce by an integer factor, a band of rows at a time: the only full-size
     copy is the decoded image itself (no converted or premultiplied copy of it)."""
@@ -130,11 +166,13 @@ def read_reduced(data: bytes, max_side: int, *, name: str = ""):
         w, h = im.size
         if w * h > MAX_INPUT_PIXELS:
             raise errors.image_too_large(name, w, h, MAX_INPUT_PIXELS)
+        if max(w, h) >= 2 * max_side:
+            im = _shared_raw(im, data) or im
         scale = min(1.0, max_side / max(w, h))
         target = (max(1, round(w * scale)), max(1, round(h * scale)))
         try:
             im.draft(None, target)      # JPEG: decode at 1/2, 1/4 or 1/8 directly
-            im.load()
+            load_checked(im)
             alpha = _may_have_alpha(im)
             factor = max(im.size) // max_side
             if factor >= 2 and im.width * factor <= STRIP_PIXELS:

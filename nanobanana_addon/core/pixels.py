@@ -152,10 +152,14 @@ def encode_png(a: np.ndarray, *, compress_level: int = 1) -> bytes:
 def decode_image(data: bytes) -> np.ndarray:
     """uint8 array from encoded image bytes: H x W for grey images, H x W x 2/3/4 for
     LA/RGB/RGBA (alpha only if the file has an alpha channel)."""
-    Image = _pil()
+    from . import images  # its _open: Pillow's pixel limit lifted (a 16K texture), ours kept
     try:
-        im = Image.open(io.BytesIO(data))
-        im.load()
+        im = images._open(data)
+        if im.width * im.height > images.MAX_INPUT_PIXELS:
+            raise errors.image_too_large("", im.width, im.height, images.MAX_INPUT_PIXELS)
+        images.load_checked(im)
+    except errors.InvalidInput:
+        raise
     except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for bad data
         raise errors.InvalidInput(f"An image could not be read ({type(exc).__name__}). "
                                   "Save it as PNG or JPEG and try again.") from None
@@ -174,18 +178,36 @@ def linear_to_srgb(rgb: np.ndarray) -> np.ndarray:
     return np.where(rgb <= 0.0031308, rgb * 12.92, 1.055 * np.power(rgb, 1 / 2.4) - 0.055)
 
 
+def box_reduce(px: np.ndarray, factor: int, band: int = 64) -> np.ndarray:
+    """Average factor x factor blocks of an H x W x C array, a band of rows at a time: the
+    only new memory is the result (edge rows and columns past a whole block are dropped)."""
+    h, w = px.shape[0] // factor, px.shape[1] // factor
+    out = np.empty((h, w) + px.shape[2:], dtype=np.float32)
+    for top in range(0, h, band):
+        rows = px[top * factor:min(h, top + band) * factor, :w * factor]
+        blocks = rows.reshape((rows.shape[0] // factor, factor, w, factor) + px.shape[2:])
+        out[top:top + blocks.shape[0]] = blocks.mean(axis=(1, 3), dtype=np.float32)
+    return out
+
+
 def blender_png(px: np.ndarray, *, linear: bool, max_side: int) -> bytes:
     """PNG of pixels copied from Blender (H x W x 4 float32, bottom-up), at most
-    `max_side` px: linear colour encoded to sRGB, data and byte images as they are."""
+    `max_side` px: linear colour encoded to sRGB, data and byte images as they are.
+    A large copy is box-reduced first (in linear light), so no second full-size array."""
+    factor = max(px.shape[0], px.shape[1]) // max_side
+    full_h, full_w = int(px.shape[0]), int(px.shape[1])
+    if factor >= 2:
+        px = box_reduce(px, factor)
     top_down = px[::-1]
     rgba = np.empty(top_down.shape, dtype=np.float32)
     rgba[..., 3] = np.clip(top_down[..., 3], 0.0, 1.0)
     rgba[..., :3] = linear_to_srgb(top_down[..., :3]) if linear else np.clip(top_down[..., :3], 0.0, 1.0)
     im = _pil().fromarray((rgba * 255.0 + 0.5).astype(np.uint8), "RGBA")
     h, w = int(rgba.shape[0]), int(rgba.shape[1])
-    if max(w, h) > max_side:
-        scale = max_side / max(w, h)
-        im = im.resize((max(1, round(w * scale)), max(1, round(h * scale))), _pil().Resampling.LANCZOS)
+    scale = min(1.0, max_side / max(full_w, full_h))
+    target = (max(1, round(full_w * scale)), max(1, round(full_h * scale)))
+    if (w, h) != target:
+        im = im.resize(target, _pil().Resampling.LANCZOS)
     out = io.BytesIO()
     im.save(out, "PNG", compress_level=1)
     return out.getvalue()

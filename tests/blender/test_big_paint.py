@@ -1,0 +1,72 @@
+"""A 16K texture painted and not saved, sent to Edit Texture (issue 16): it goes out
+downscaled with the paint in it, without a full-size float copy (peak extra memory of the
+whole send under 2 GB; figures in `bench/big_inputs.py --painted`). Slow-ish (~30 s): a
+16K image is made and written once."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import bpy
+import numpy as np
+from conftest import MODULE
+from helpers import addon_module, b64, user_parts
+
+SIDE = 16384
+ORANGE, BLUE = (0.8, 0.3, 0.1), (0.1, 0.2, 0.9)
+
+
+def _vm(key: str) -> int:
+    """A /proc/self/status figure in MB (VmRSS, VmHWM)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) // 1024
+    raise KeyError(key)
+
+
+def _painted_16k_texture() -> bpy.types.Image:
+    cube = bpy.data.objects["Cube"]
+    mat = bpy.data.materials.new("Wall")
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = True
+    cube.data.materials.append(mat)
+    small = 1024        # painted small, scaled up: Image.scale keeps the paint, unsaved
+    img = bpy.data.images.new("big_paint", small, small, alpha=True)
+    px = np.empty((small, small, 4), np.float32)
+    px[...] = (*ORANGE, 1.0)
+    px[: small // 2, : small // 2] = (*BLUE, 1.0)     # Blender rows are bottom-up: bottom-left
+    img.pixels.foreach_set(px.ravel())
+    img.scale(SIDE, SIDE)
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = img
+    mat.node_tree.nodes.active = node
+    bpy.context.view_layer.objects.active = cube
+    return img
+
+
+def test_a_16k_painted_texture_is_sent_downscaled_with_its_paint(fake, scene):
+    bpy.context.preferences.addons[MODULE].preferences.timeout_s = 300.0
+    img = _painted_16k_texture()
+    assert img.is_dirty and not img.is_float and tuple(img.size) == (SIDE, SIDE)
+    scenes = set(bpy.data.scenes)
+    open("/proc/self/clear_refs", "w").write("5")   # VmHWM := VmRSS (Linux)
+    base = _vm("VmRSS")
+    assert bpy.ops.nanobanana.edit_texture() == {"FINISHED"}
+    extra = _vm("VmHWM") - base
+    assert extra < 2000, f"sending a 16K painted texture took {extra} MB more memory"
+
+    from PIL import Image
+    (blob,) = [p["inlineData"] for p in user_parts(fake.generate_requests[-1]) if "inlineData" in p]
+    sent = Image.open(io.BytesIO(b64(blob["data"]))).convert("RGB")
+    assert sent.size == (2048, 2048)
+    blue = np.asarray(sent.crop((100, 1124, 900, 1924)), np.float32).mean((0, 1))   # bottom-left
+    orange = np.asarray(sent.crop((1124, 100, 1924, 900)), np.float32).mean((0, 1))
+    assert np.abs(blue - np.array(BLUE) * 255).max() < 4, blue       # byte sRGB: sent as painted
+    assert np.abs(orange - np.array(ORANGE) * 255).max() < 4, orange
+    # The artist's image is untouched: still unsaved, no path given, nothing left behind.
+    assert img.is_dirty and img.filepath == "" and tuple(img.size) == (SIDE, SIDE)
+    assert set(bpy.data.scenes) == scenes
+    prefix = addon_module("capture").RENDER_PREFIX
+    assert [f for f in os.listdir(tempfile.gettempdir()) if f.startswith(prefix)] == []
