@@ -21,6 +21,13 @@ from helpers import addon_module, b64, history_sidecars, user_parts
 FRAMES = 10
 
 
+
+def assert_same_picture(sent, expected) -> None:
+    """The same picture after a JPEG round trip: small errors everywhere, no region of
+    another image (the fake's answers for other frames differ by ~100 levels)."""
+    diff = np.abs(sent.astype(np.int16) - expected.astype(np.int16))
+    assert diff.mean() <= 4 and np.percentile(diff, 99.9) <= 24, (diff.mean(), diff.max())
+
 def write_frames(folder: Path, numbers, w=64, h=36, name="shot_{:04d}.png") -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     out = []
@@ -76,7 +83,7 @@ def check_sequence_run(fake, tmp_path, folder: Path, out_folder: Path) -> dict[i
         assert k > 0
         sent = decode(b64(data), tmp_path)
         assert sent.shape == first_px.shape
-        assert np.abs(sent - first_px).max() <= 12               # JPEG-encoded for upload
+        assert_same_picture(sent, first_px)                      # JPEG-encoded for upload
     # 10 numbered files, each the fake's answer for its own frame, byte for byte.
     seeds = {}
     entries = {m["inputs"][0]["name"]: m for m in history_sidecars() if m.get("kind") == "edit_sequence"
@@ -241,7 +248,7 @@ def test_the_command_line_sends_frames_two_to_n_as_one_batch(fake, scene, tmp_pa
         assert "Reference image 1 (first frame, edited):" in [p.get("text") for p in parts]
         blob = [p for p in parts if "inlineData" in p or "inline_data" in p][1]
         sent = decode(b64((blob.get("inlineData") or blob.get("inline_data"))["data"]), tmp_path)
-        assert np.abs(sent - first_px).max() <= 12
+        assert_same_picture(sent, first_px)
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [f"shot_nb_{n:04d}.png" for n in range(1, 6)]
     assert s["batch"]["price_factor"] == 0.5
