@@ -11,7 +11,17 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, live_models, operators, panel_materials, properties, runtime, texturing, ui_text
+from . import (
+    gallery,
+    live_models,
+    operators,
+    panel_materials,
+    properties,
+    runtime,
+    texturing,
+    ui_text,
+    variation_pick,
+)
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -78,6 +88,8 @@ def draw_settings(layout, context) -> None:
     if info.thinking_levels:
         col.row().prop(s, "speed", expand=True)
     col.prop(s, "variations")
+    if s.variations > 1:                        # preview before apply (variation_pick.py)
+        col.prop(s, "pick_variation")
     col.prop(s, "seamless")
     if _space(context) == "VIEW_3D":            # "material on selection": the 3D selection
         col.prop(s, "result_target")
@@ -186,6 +198,7 @@ def draw_main(layout, context) -> None:
     draw_settings(layout, context)
     draw_actions(layout, context)
     draw_jobs(layout, context)
+    variation_pick.draw(layout, context)
     draw_status(layout, context)
     row = layout.row()
     row.label(text=f"Session ${runtime.STATE.session_cost_usd:.3f}")

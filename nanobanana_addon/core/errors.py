@@ -631,3 +631,18 @@ def bake_summary(names: list[str], coverage: list[float], views: list[str]) -> s
 
 def nothing_to_revert() -> str:
     return "The selected objects have no Nano Banana texture to take back."
+
+
+# ---------------------------------------------------------------- picking a variation (issue 15)
+def variation_pick_title(count: int, where: str) -> str:
+    """The panel's title over the thumbnails of variations waiting to be picked."""
+    return f"{count} variations for {where}: pick one to apply it (the others stay in History)."
+
+
+def variation_picked(number: int, where: str) -> str:
+    return f"Variation {number} applied to {where}."
+
+
+def variation_gone() -> InvalidInput:
+    return InvalidInput("Those variations are no longer waiting to be picked (the file changed, "
+                        "or one was applied already). They are in the History panel.")
