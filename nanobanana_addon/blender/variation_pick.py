@@ -129,17 +129,18 @@ def draw_one(layout, context, slot: int) -> None:
     cols = 2 if n in (2, 4) else 3
     cell = ui_text.available(context, 70) / cols
     scale = max(2.0, min(6.0, (cell - 12) / 20))           # template_icon: 20 px per unit
-    grid = box.grid_flow(row_major=True, columns=cols, even_columns=True, align=False)
-    for k in range(n):
-        cell_col = grid.column(align=True)
-        icon = _icon(p, k)
-        if icon:
-            cell_col.template_icon(icon_value=icon, scale=scale)
-        row = cell_col.row(align=True)
-        op = row.operator("nanobanana.pick_variation", text=f"Use {k + 1}")
-        op.index, op.slot = k, slot
-        view = row.operator("nanobanana.view_variation", text="", icon="HIDE_OFF")
-        view.index, view.slot = k, slot
+    for first in range(0, n, cols):     # rows of columns (grid_flow mis-sizes big icons)
+        row = box.row()
+        for k in range(first, first + cols):
+            cell_col = row.column(align=True)
+            if k >= n:                  # keep the cells of a short last row the same width
+                cell_col.label(text="")
+                continue
+            icon = _icon(p, k)
+            if icon:
+                cell_col.template_icon(icon_value=icon, scale=scale)
+            op = cell_col.operator("nanobanana.pick_variation", text=f"Use {k + 1}")
+            op.index, op.slot = k, slot
     row = box.row()
     row.operator("nanobanana.keep_variations", text="Keep All as Images", icon="X").slot = slot
 
@@ -189,20 +190,6 @@ class NANOBANANA_OT_pick_variation(_SlotOperator, bpy.types.Operator):
         level = "WARNING" if note else "INFO"
         runtime.set_status(f"{text} {note}." if note else text, level)
         self.report({level}, runtime.STATE.status.text)
-        return {"FINISHED"}
-
-
-class NANOBANANA_OT_view_variation(_SlotOperator, bpy.types.Operator):
-    """Show this variation in the Image Editor (nothing is applied)"""
-    bl_idname = "nanobanana.view_variation"
-    bl_label = "View Variation"
-
-    def execute(self, context):
-        p = self.pending_one()
-        img = image_of(p, self.index) if p is not None else None
-        if img is None:
-            return {"CANCELLED"}
-        apply.show_in_image_editors(img)
         return {"FINISHED"}
 
 
@@ -261,8 +248,7 @@ def _on_load_post(*_args) -> None:
         _forget(p)
 
 
-CLASSES = (NANOBANANA_OT_pick_variation, NANOBANANA_OT_view_variation, NANOBANANA_OT_keep_variations,
-           NANOBANANA_OT_show_variations)
+CLASSES = (NANOBANANA_OT_pick_variation, NANOBANANA_OT_keep_variations, NANOBANANA_OT_show_variations)
 
 
 def register() -> None:
