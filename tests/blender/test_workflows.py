@@ -306,6 +306,7 @@ def test_variations_land_one_image_per_timer_tick(fake, scene):
     """The UI path: the timer packs one image per tick, then places them all at once."""
     pump = addon_module("pump")
     scene.nanobanana.variations = 4
+    scene.nanobanana.pick_variation = False     # placed at once (picking: test_variation_pick.py)
     job = start_generate()
     assert wait_until(lambda: job.state == "done", 10)
     counts = []
