@@ -256,6 +256,8 @@ def paint_stroke(ima) -> None:
                        "time": k * 0.02, "x_tilt": 0.0, "y_tilt": 0.0})
     try:
         with bpy.context.temp_override(window=window(), area=ima, region=region):
+            # the brush tool loads its brush (4.3: brushes are assets, loaded on first use)
+            bpy.ops.wm.tool_set_by_id(name="builtin.brush", space_type="IMAGE_EDITOR")
             bpy.ops.paint.image_paint(stroke=points, mode="NORMAL")
     except (RuntimeError, TypeError) as exc:      # the Box rectangle alone still shows the step
         log("brush stroke not painted:", exc)
@@ -309,13 +311,17 @@ def states():
     yield from settle(1.0)
     shoot("a_ready", "Ready: default model, prompt typed", box_of(v3d, ui), ref3d)
 
-    # (p) a job running, the sidebar closed: progress and cancel in the editor header;
-    # then (b) the same job in the sidebar (the fake answers the first generate after LATENCY s)
+    # (b) a job running, in the sidebar (the fake answers the first generate after LATENCY s);
+    # then (p) the same job with the sidebar closed: progress and cancel in the editor header
     op("nanobanana.generate")
-    v3d.spaces.active.show_region_ui = False
     yield from settle(CFG.get("running_shot_after", 6.0) / 2)
     if not runtime().STATE.jobs.running():
         raise RuntimeError(f"no job running after Generate; status: {status()}")
+    shoot("b_running", "A job running (progress bar)", box_of(v3d, ui), ref3d)
+    v3d.spaces.active.show_region_ui = False
+    yield from settle(0.5)
+    if not runtime().STATE.jobs.running():
+        raise RuntimeError("the job ended before the header shot: raise --latency")
     left, top, width, height = box_of(v3d, region_of(v3d, "HEADER"))
     cut = min(width, 760)
     shoot_box("p_header", "Sidebar closed: the running job in the 3D View header, with cancel",
@@ -323,10 +329,6 @@ def states():
     show_sidebar(v3d)
     yield from settle(0.5)
     set_tab(v3d)
-    yield from settle(0.5)
-    if not runtime().STATE.jobs.running():
-        raise RuntimeError("the job ended before the sidebar shot: raise --latency")
-    shoot("b_running", "A job running (progress bar)", box_of(v3d, ui), ref3d)
 
     # (c) the result landed
     yield from wait_until(lambda: not runtime().STATE.jobs.running(), CFG["latency"] + 60)
@@ -523,6 +525,20 @@ def states():
     yield 0.3
 
 
+def readme_images() -> None:
+    """CONFIG["readme"]: (name, shot, ImageMagick options) -> OUT/readme/name (palette PNG)."""
+    if not CFG.get("readme"):
+        return
+    folder = os.path.join(OUT, "readme")
+    os.makedirs(folder, exist_ok=True)
+    for name, shot, opts in CFG["readme"]:
+        src = os.path.join(OUT, f"{shot}.png")
+        if os.path.exists(src):
+            subprocess.run(["convert", src, "+dither", *opts, "-strip", f"PNG8:{os.path.join(folder, name)}"],
+                           check=True, timeout=120)
+    log("README images written to", folder)
+
+
 def run_states():
     gen = states()
 
@@ -531,6 +547,11 @@ def run_states():
             return next(gen)
         except StopIteration:
             log("all states done")
+            try:
+                readme_images()
+            except Exception as exc:  # noqa: BLE001 - the shots are there; say why these are not
+                _manifest["error"] = f"README images: {type(exc).__name__}: {exc}"
+                log(traceback.format_exc())
         except Exception as exc:  # noqa: BLE001 - recorded for the host, then quit
             _manifest["error"] = f"{type(exc).__name__}: {exc}"
             log(traceback.format_exc())

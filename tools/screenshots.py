@@ -95,7 +95,8 @@ def numpy_for_chroot_blender() -> Path:
 
 
 # --readme: the README's images, made from this run's shots (docs/images NAME, shot,
-# ImageMagick options). Palette PNGs: each stays well under 300 KB.
+# ImageMagick options) by the driver with the chroot's ImageMagick. Palette PNGs: each
+# stays well under 300 KB.
 README_SHOTS = (
     ("panel-ready.png", "a_ready", ["-colors", "128"]),
     ("panel-generating.png", "b_running", ["-colors", "128"]),
@@ -110,19 +111,16 @@ README_SHOTS = (
 README_MAX_BYTES = 300_000
 
 
-def export_readme(out: Path, dest: Path) -> None:
-    """Write README_SHOTS into `dest` with the host's ImageMagick `convert`."""
-    convert = shutil.which("convert")
-    if convert is None:
-        fail("--readme needs ImageMagick's `convert` on this machine")
+def copy_readme(out: Path, dest: Path) -> None:
+    """Copy the README images the driver made (OUT/readme) into `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name, shot, opts in README_SHOTS:
-        src = out / f"{shot}.png"
+    for name, _shot, _opts in README_SHOTS:
+        src = out / "readme" / name
         if not src.is_file():
-            print(f"screenshots: no {src.name}: {name} not updated", file=sys.stderr)
+            print(f"screenshots: no {src}: docs/images/{name} not updated", file=sys.stderr)
             continue
-        subprocess.run([convert, str(src), *opts, "-strip", f"PNG8:{dest / name}"], check=True, timeout=120)
-        size = (dest / name).stat().st_size
+        shutil.copy2(src, dest / name)
+        size = src.stat().st_size
         print(f"{dest / name}  {size / 1000:.0f} KB" + ("  (over 300 KB!)" if size > README_MAX_BYTES else ""))
 
 
@@ -184,12 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temp work folder (profile, logs)")
     ap.add_argument("--readme", action="store_true",
                     help="also write the README's images into docs/images (see README_SHOTS)")
-    ap.add_argument("--readme-only", action="store_true",
-                    help="only write the README's images from the shots already in --out")
     args = ap.parse_args(argv)
-    if args.readme_only:
-        export_readme(args.out.resolve(), REPO / "docs" / "images")
-        return 0
 
     rb = Path(args.real_blender)
     if not (rb.is_file() and os.access(rb, os.X_OK)):
@@ -204,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if not str(out).startswith("/tmp/"):
         fail("--out must be under /tmp (the only host folder Blender's chroot sees)")
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
+    for old in [*out.glob("*.png"), *out.glob("readme/*.png")]:
         old.unlink()
 
     sys.path.insert(0, str(REPO / "tests"))
@@ -230,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                     R.api_key_invalid())
         cfg = {"work": str(work), "out": str(out), "zip": str(work / zip_path.name),
                "numpy_path": str(numpy_for_chroot_blender()),
+               "readme": [list(r) for r in README_SHOTS] if args.readme else [],
                "api_key": API_KEY, "base_url": fake.url, "latency": args.latency,
                "running_shot_after": min(6.0, args.latency / 2), "timeout": max(10.0, args.timeout - 20)}
         (work / "config.json").write_text(json.dumps(cfg, indent=1))
@@ -260,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"screenshots: {len(manifest['shots'])} states, sidebar {manifest.get('sidebar_width')} px "
               f"wide, in {time.monotonic() - t0:.0f} s; details in {out / 'shots.json'}", flush=True)
         if args.readme:
-            export_readme(out, REPO / "docs" / "images")
+            copy_readme(out, REPO / "docs" / "images")
         ok = True
         return 0
     except subprocess.TimeoutExpired as exc:

@@ -50,6 +50,14 @@ def test_three_variations_wait_for_a_pick_then_the_second_lands(fake, scene, pic
     assert_fits(drawn)
     assert [v for op, k, v in drawn.op_props if op == "nanobanana.pick_variation" and k == "index"] == [0, 1, 2]
     assert any("3 variations for 'Cube'" in t for t in drawn.labels)
+    # With the sidebar closed: a header button opens the same thumbnails in a popup.
+    from ui_double import Layout
+    header = type("Header", (), {"layout": Layout()})()
+    addon_module("header_progress").draw(header, bpy.context)
+    assert "nanobanana.show_variations" in header.layout.operators
+    popup = type("Popup", (), {"layout": Layout()})()
+    picks.NANOBANANA_OT_show_variations.draw(popup, bpy.context)
+    assert popup.layout.operators.count("nanobanana.pick_variation") == 3
 
     wanted = picks.pending()[0].entry_ids[1]
     assert bpy.ops.nanobanana.pick_variation(index=1) == {"FINISHED"}
