@@ -242,27 +242,6 @@ def settle(seconds: float = 0.8):
     yield 0.2
 
 
-def paint_stroke(ima) -> None:
-    """One brush stroke on the mask, as an artist would paint it (white, the default brush)."""
-    import math
-    region = region_of(ima, "WINDOW")
-    points = []
-    for k in range(24):
-        t = k / 23
-        u, v = 0.12 + 0.22 * t, 0.62 + 0.12 * math.sin(t * 2 * math.pi)   # a wave, upper left
-        x, y = region.view2d.view_to_region(u, v, clip=False)
-        points.append({"name": "", "location": (0, 0, 0), "mouse": (x, y), "mouse_event": (x, y),
-                       "pen_flip": False, "is_start": k == 0, "pressure": 1.0, "size": 40.0,
-                       "time": k * 0.02, "x_tilt": 0.0, "y_tilt": 0.0})
-    try:
-        with bpy.context.temp_override(window=window(), area=ima, region=region):
-            # the brush tool loads its brush (4.3: brushes are assets, loaded on first use)
-            bpy.ops.wm.tool_set_by_id(name="builtin.brush", space_type="IMAGE_EDITOR")
-            bpy.ops.paint.image_paint(stroke=points, mode="NORMAL")
-    except (RuntimeError, TypeError) as exc:      # the Box rectangle alone still shows the step
-        log("brush stroke not painted:", exc)
-
-
 def from_image(ima, name: str):
     """Generator: CONFIG["work"]/NAME.png = the Image Editor's image, fitted, no sidebars."""
     space = ima.spaces.active
@@ -475,8 +454,6 @@ def states():
     set_tab(ima)
     with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
         bpy.ops.image.view_all(fit_view=True)
-    yield from settle(1.0)
-    paint_stroke(ima)
     yield from settle(1.5)
     shoot("l_mask_paint", "Painting a mask in the Image Editor (brush tools, mask controls)", box_of(ima))
 
