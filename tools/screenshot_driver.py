@@ -29,6 +29,10 @@ CFG = json.load(open(sys.argv[sys.argv.index("--") + 1]))
 OUT = CFG["out"]
 PROMPT = CFG.get("prompt", "A weathered bronze fox statue on a mossy rock, soft studio light")
 _log = open(os.path.join(CFG["work"], "driver.log"), "a", buffering=1)
+if CFG.get("numpy_path") and CFG["numpy_path"] not in sys.path:
+    # Debian's Blender has no NumPy; screenshots.py unzipped a cp313 wheel here (its header
+    # says why). First on the path, before any masked edit or mask tool imports numpy.
+    sys.path.insert(0, CFG["numpy_path"])
 TAB_STRIP = 30          # px at the sidebar's right edge: the category tabs
 _manifest: dict = {"shots": [], "error": None, "blender": bpy.app.version_string}
 
@@ -184,6 +188,42 @@ def shoot(name: str, what: str, box: tuple[int, int, int, int] | None, ref: str 
     log("shot", name, entry.get("box"), entry.get("content_height"), entry["status"])
 
 
+def shoot_box(name: str, what: str, box: tuple[int, int, int, int]) -> str:
+    """NAME.png = that box of the screen now (no window shot kept); returns its path."""
+    full = os.path.join(CFG["work"], f"{name}_full.png")
+    grab(full)
+    path = os.path.join(OUT, f"{name}.png")
+    crop(full, path, box)
+    entry = {"name": name, "what": what, "panel": path, "box": list(box), "status": status(),
+             "jobs_running": len(runtime().STATE.jobs.running())}
+    _manifest["shots"].append(entry)
+    write_manifest()
+    log("shot", name, box, entry["status"])
+    return path
+
+
+def idle():
+    """Generator helper: wait for every job to end and its images to land (the pump lands
+    one image per tick, and each tick redraws: about a second per image under llvmpipe),
+    then for the panels to settle (a panel that grows slides the ones below it)."""
+    pump = sys.modules[MODULE + ".blender.pump"]
+    yield 0.5
+    yield from wait_until(lambda: not runtime().STATE.jobs.running() and not pump._landings, 180)
+    yield from settle(1.5)
+    yield from settle(1.0)
+
+
+def scroll(area, down: bool, pages: int = 20) -> None:
+    """Scroll the area's sidebar to its end (down) or back to its top."""
+    name = "view2d.scroll_down" if down else "view2d.scroll_up"
+    for _ in range(pages):
+        try:
+            op(name, area, page=True)
+        except RuntimeError as exc:
+            log("scroll:", exc)
+            return
+
+
 def wait_until(pred, timeout: float, step: float = 0.25):
     """Generator helper: yield delays until pred() is true or timeout passes."""
     end = time.monotonic() + timeout
@@ -200,6 +240,22 @@ def settle(seconds: float = 0.8):
     yield 0.4
     redraw()
     yield 0.2
+
+
+def from_image(ima, name: str):
+    """Generator: CONFIG["work"]/NAME.png = the Image Editor's image, fitted, no sidebars."""
+    space = ima.spaces.active
+    space.show_region_ui = space.show_region_toolbar = False
+    yield from settle(0.6)
+    with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
+        bpy.ops.image.view_all(fit_view=True)
+    yield from settle(1.0)
+    left, top, width, height = box_of(ima, region_of(ima, "WINDOW"))
+    side = min(width, height) - 40                 # the fitted image: a centred square
+    full = os.path.join(CFG["work"], f"{name}_full.png")
+    grab(full)
+    crop(full, os.path.join(CFG["work"], f"{name}.png"),
+         (left + (width - side) // 2, top + (height - side) // 2, side, side))
 
 
 # ------------------------------------------------------------------ the states
@@ -234,12 +290,24 @@ def states():
     yield from settle(1.0)
     shoot("a_ready", "Ready: default model, prompt typed", box_of(v3d, ui), ref3d)
 
-    # (b) a job running (the fake answers the first generate after LATENCY s)
+    # (b) a job running, in the sidebar (the fake answers the first generate after LATENCY s);
+    # then (p) the same job with the sidebar closed: progress and cancel in the editor header
     op("nanobanana.generate")
-    yield from settle(CFG.get("running_shot_after", 6.0))
+    yield from settle(CFG.get("running_shot_after", 6.0) / 2)
     if not runtime().STATE.jobs.running():
         raise RuntimeError(f"no job running after Generate; status: {status()}")
     shoot("b_running", "A job running (progress bar)", box_of(v3d, ui), ref3d)
+    v3d.spaces.active.show_region_ui = False
+    yield from settle(0.5)
+    if not runtime().STATE.jobs.running():
+        raise RuntimeError("the job ended before the header shot: raise --latency")
+    left, top, width, height = box_of(v3d, region_of(v3d, "HEADER"))
+    cut = min(width, 760)
+    shoot_box("p_header", "Sidebar closed: the running job in the 3D View header, with cancel",
+              (left + width - cut, top, cut, height + 190))
+    show_sidebar(v3d)
+    yield from settle(0.5)
+    set_tab(v3d)
 
     # (c) the result landed
     yield from wait_until(lambda: not runtime().STATE.jobs.running(), CFG["latency"] + 60)
@@ -285,6 +353,14 @@ def states():
     yield from settle(1.5)
     shoot("d_refusal", "Text-only answer (refusal / question)", box_of(v3d, ui), ref3d)
 
+    # (m) and (n): errors other than a refusal (the fake's next two answers)
+    op("nanobanana.generate")
+    yield from idle()
+    shoot("m_quota", "Error: 429 quota with a wait longer than the add-on accepts", box_of(v3d, ui), ref3d)
+    op("nanobanana.generate")
+    yield from idle()
+    shoot("n_bad_key", "Error: the API key was rejected, with its fix", box_of(v3d, ui), ref3d)
+
     # (e) a scene whose model is retired
     op("nanobanana.switch_model", model=CFG.get("retired_model", "gemini-2.5-flash-image"))
     yield from settle(1.5)
@@ -310,6 +386,36 @@ def states():
     shoot("i_history", "Masked edit options and a history of results", box_of(v3d, ui), ref3d)
     s.use_mask = False
 
+    # (s) three variations for the selected cube's material, waiting to be picked
+    s.prompt, s.variations, s.result_target = "Mossy cobblestone path, seamless", 3, "MATERIAL"
+    op("nanobanana.generate")
+    yield from idle()
+    pick = sys.modules[MODULE + ".blender.variation_pick"]
+    if not pick.pending():
+        raise RuntimeError(f"no variations waiting after 3 variations; status: {status()}")
+    shoot("s_pick", "Three variations waiting to be picked before the material changes",
+          box_of(v3d, ui), ref3d)
+    op("nanobanana.pick_variation", index=1)
+    yield from settle(1.0)
+
+    # (o) many results: 8 clicks of 8 variations, then the end of the sidebar (History)
+    s.variations, s.result_target = 8, "IMAGE"
+    for k in range(8):
+        s.prompt = ("Rusty corrugated metal sheet", "Mossy cobblestone path", "Oak planks, worn",
+                    "Cracked desert mud", "Blue ceramic tiles", "Brushed steel panel",
+                    "Red brick wall", "Marble with gold veins")[k]
+        op("nanobanana.generate")
+        yield from idle()
+    s.variations = 1
+    s.prompt = PROMPT
+    op("nanobanana.dismiss_status")
+    yield from settle(1.0)
+    scroll(v3d, down=True)
+    yield from settle(1.5)
+    shoot("o_history_many", "History with 64+ results: one page and the page buttons", box_of(v3d, ui))
+    scroll(v3d, down=False)
+    yield from settle(0.5)
+
     # (j) no API key: the state line and its fix
     ap = bpy.context.preferences.addons[MODULE].preferences
     saved_key, ap.api_key = ap.api_key, ""
@@ -331,18 +437,45 @@ def states():
     shoot("k_shader_editor", "Shader Editor sidebar tab", box_of(v3d, region_of(v3d)))
     v3d.type = "IMAGE_EDITOR"
     ima = v3d
-    result = next((i for i in reversed(bpy.data.images) if "nanobanana_entry" in i.keys()), None)
-    if result is not None:
-        ima.spaces.active.image = result
+    yield from settle(0.5)          # spaces.active is the Image Editor's only after a redraw
+    space = ima.spaces.active
+    tiles = bpy.data.images.new("Tiles", 1024, 1024)     # the texture to edit: Blender's colour grid
+    tiles.generated_type = "COLOR_GRID"
+    space.image = tiles
+    yield from from_image(ima, "before")
     with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
-        bpy.ops.nanobanana.mask_new()
+        bpy.ops.nanobanana.mask_new()         # shows the mask, in paint mode
         bpy.ops.nanobanana.mask_rectangle(corner_min=(0.3, 0.3), corner_max=(0.7, 0.6))
-    ima.spaces.active.mode = "PAINT"
+    space.mode = "PAINT"
+    space.show_region_toolbar = True
+    space.show_region_tool_header = True       # the brush's colour, radius and strength
     show_sidebar(ima)
     yield from settle(1.0)
     set_tab(ima)
+    with bpy.context.temp_override(window=window(), area=ima, region=region_of(ima, "WINDOW")):
+        bpy.ops.image.view_all(fit_view=True)
     yield from settle(1.5)
-    shoot("l_mask_paint", "Painting a mask in the Image Editor", box_of(ima))
+    shoot("l_mask_paint", "Painting a mask in the Image Editor (brush tools, mask controls)", box_of(ima))
+
+    # (q) the masked edit itself, and the image before and after, side by side
+    space.mode = "VIEW"
+    space.image = tiles
+    s.prompt = "Replace the tiles in the painted area with rusty metal"
+    yield from settle(0.5)
+    op("nanobanana.edit_texture", ima)
+    yield from idle()
+    if space.image is tiles:
+        raise RuntimeError(f"the masked edit did not land; status: {status()}")
+    yield from from_image(ima, "after")
+    before, after = (os.path.join(CFG["work"], f"{k}.png") for k in ("before", "after"))
+    both = os.path.join(OUT, "q_before_after.png")
+    subprocess.run(["convert", before, after, "-bordercolor", "#303030", "-border", "6", "+append",
+                    "-strip", both], check=True, timeout=60)
+    _manifest["shots"].append({"name": "q_before_after", "what": "Masked edit: before and after",
+                               "panel": both, "status": status()})
+    write_manifest()
+    s.use_mask = False
+    space.show_region_toolbar = True
     v3d.type = "VIEW_3D"
     yield from settle(1.0)
     set_tab(v3d)
@@ -369,6 +502,20 @@ def states():
     yield 0.3
 
 
+def readme_images() -> None:
+    """CONFIG["readme"]: (name, shot, ImageMagick options) -> OUT/readme/name (palette PNG)."""
+    if not CFG.get("readme"):
+        return
+    folder = os.path.join(OUT, "readme")
+    os.makedirs(folder, exist_ok=True)
+    for name, shot, opts in CFG["readme"]:
+        src = os.path.join(OUT, f"{shot}.png")
+        if os.path.exists(src):
+            subprocess.run(["convert", src, "+dither", *opts, "-strip", f"PNG8:{os.path.join(folder, name)}"],
+                           check=True, timeout=120)
+    log("README images written to", folder)
+
+
 def run_states():
     gen = states()
 
@@ -377,6 +524,11 @@ def run_states():
             return next(gen)
         except StopIteration:
             log("all states done")
+            try:
+                readme_images()
+            except Exception as exc:  # noqa: BLE001 - the shots are there; say why these are not
+                _manifest["error"] = f"README images: {type(exc).__name__}: {exc}"
+                log(traceback.format_exc())
         except Exception as exc:  # noqa: BLE001 - recorded for the host, then quit
             _manifest["error"] = f"{type(exc).__name__}: {exc}"
             log(traceback.format_exc())

@@ -3,25 +3,39 @@
 panel can be looked at after every UI change (and for the README).
 
     python3 build.py --platform linux-x64          # this tool builds nothing itself
-    python3 tools/screenshots.py [--zip dist/nanobanana-X-linux_x64.zip] [--out DIR]
+    python3 tools/screenshots.py [--zip dist/nanobanana-X-linux_x64.zip] [--out DIR] [--readme]
 
-Runs as root (the real-blender chroot needs it). Takes about 1-2 minutes (plus 1-2
+Runs as root (the real-blender chroot needs it). Takes about 5-8 minutes (plus 1-2
 minutes the very first time, while real-blender builds its chroot). Writes into --out
 (default /tmp/nanobanana-shots), per state, NAME.png (the sidebar, or the area for the
 preferences) and NAME_window.png (the whole 1920x1080 window), then prints their paths:
 
     a_ready         default model, prompt typed
     b_running       a job running (the fake answers after --latency s): progress bar
-    h_offline       online access off: the state line and its fix
-    i_history       masked-edit options and a history of several results
-    j_no_key        no API key: the state line and its fix
-    k_shader_editor the Shader Editor's Nano Banana tab
-    l_mask_paint    painting a mask in the Image Editor (the whole editor)
+    p_header        the same job with the sidebar closed: progress and cancel in the 3D
+                    View's header (NAME.png is the header's right part and some viewport)
     c_success       the result landed: success status
     f_image_editor  the Image Editor's Nano Banana tab, showing the result
     d_refusal       Gemini answered with text only (a refusal / question)
+    m_quota         an error other than a refusal: 429 quota, Gemini's wait too long
+    n_bad_key       the key is rejected: the error with its Preferences button
     e_retired       the scene's model is retired: box with a Switch button
+    h_offline       online access off: the state line and its fix
+    i_history       masked-edit options and a history of several results
+    s_pick          3 variations for a material, waiting to be picked (variation_pick.py)
+    o_history_many  the History panel with 64+ results: one page and its page buttons
+    j_no_key        no API key: the state line and its fix
+    k_shader_editor the Shader Editor's Nano Banana tab
+    l_mask_paint    painting a mask in the Image Editor (the whole editor, mask controls)
+    q_before_after  a masked edit: the image before and after, side by side (NAME.png only)
     g_preferences   the add-on preferences (Preferences editor in the main area)
+
+NumPy for the chroot's Blender: Debian's blender package comes without NumPy (Blender's
+own builds bundle it, and the add-on relies on that for masks, texturing and PBR maps), so
+this tool provides one to that Blender only: a pinned CPython 3.13 manylinux x86_64 wheel
+(NUMPY_PIN), fetched once with `pip download` into ~/.cache/nanobanana-ci/numpy-cp313,
+unzipped into /tmp (the chroot sees /tmp) and put first on sys.path by the driver before
+anything uses it. Nothing is installed into the chroot or the add-on.
 
 How: a fake Gemini server (tests/fake_gemini) runs in this process on 127.0.0.1 (the
 chroot shares the network). real-blender runs twice with an isolated profile under a temp
@@ -41,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +64,64 @@ DEFAULT_REAL_BLENDER = "/work/shared/tools/real-blender"
 SCREEN = (1920, 1080)
 API_KEY = "screenshot-key"
 REFUSAL = "I can't make that. Which style do you want?"
+NUMPY_PIN = "2.2.6"      # has CPython 3.13 wheels (Debian's Blender 4.3 runs Python 3.13)
+NUMPY_CACHE = Path.home() / ".cache" / "nanobanana-ci" / "numpy-cp313"
+
+
+def numpy_for_chroot_blender() -> Path:
+    """A folder under /tmp holding NumPy NUMPY_PIN for CPython 3.13 (see the header)."""
+    target = Path(f"/tmp/nanobanana-numpy-cp313-{NUMPY_PIN}")
+    if (target / "numpy" / "__init__.py").is_file():
+        return target
+    pattern = f"numpy-{NUMPY_PIN}-cp313-cp313-manylinux*x86_64*.whl"
+    wheels = sorted(NUMPY_CACHE.glob(pattern))
+    if not wheels:
+        NUMPY_CACHE.mkdir(parents=True, exist_ok=True)
+        print(f"screenshots: fetching NumPy {NUMPY_PIN} (cp313) for the chroot's Blender", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", f"numpy=={NUMPY_PIN}", "--no-deps",
+                        "--only-binary=:all:", "--python-version", "3.13", "--platform",
+                        "manylinux2014_x86_64", "-d", str(NUMPY_CACHE)], check=True, timeout=600)
+        wheels = sorted(NUMPY_CACHE.glob(pattern))
+    if not wheels:
+        fail(f"no {pattern} in {NUMPY_CACHE} after pip download")
+    part = target.with_name(f"{target.name}.part{os.getpid()}")
+    with zipfile.ZipFile(wheels[-1]) as zf:
+        zf.extractall(part)
+    try:
+        os.rename(part, target)
+    except OSError:              # another run made it meanwhile
+        shutil.rmtree(part, ignore_errors=True)
+    return target
+
+
+# --readme: the README's images, made from this run's shots (docs/images NAME, shot,
+# ImageMagick options) by the driver with the chroot's ImageMagick. Palette PNGs: each
+# stays well under 300 KB.
+README_SHOTS = (
+    ("panel-ready.png", "a_ready", ["-colors", "128"]),
+    ("panel-generating.png", "b_running", ["-colors", "128"]),
+    ("header-progress.png", "p_header", ["-colors", "128"]),
+    ("panel-refusal.png", "d_refusal", ["-colors", "128"]),
+    ("panel-error.png", "m_quota", ["-colors", "128"]),
+    ("panel-pick-variation.png", "s_pick", ["-colors", "192"]),
+    ("panel-history.png", "o_history_many", ["-colors", "192"]),
+    ("mask-painting.png", "l_mask_paint", ["-resize", "1100x>", "-colors", "128"]),
+    ("masked-edit-before-after.png", "q_before_after", ["-resize", "900x>", "-colors", "256"]),
+)
+README_MAX_BYTES = 300_000
+
+
+def copy_readme(out: Path, dest: Path) -> None:
+    """Copy the README images the driver made (OUT/readme) into `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, _shot, _opts in README_SHOTS:
+        src = out / "readme" / name
+        if not src.is_file():
+            print(f"screenshots: no {src}: docs/images/{name} not updated", file=sys.stderr)
+            continue
+        shutil.copy2(src, dest / name)
+        size = src.stat().st_size
+        print(f"{dest / name}  {size / 1000:.0f} KB" + ("  (over 300 KB!)" if size > README_MAX_BYTES else ""))
 
 
 def fail(msg: str, code: int = 2) -> None:
@@ -103,10 +176,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="the real-blender launcher (default: $REAL_BLENDER or %(default)s)")
     ap.add_argument("--latency", type=float, default=20.0,
                     help="seconds the fake takes for the first image (state b), default 20")
-    ap.add_argument("--timeout", type=float, default=300.0,
-                    help="longest GUI pass in seconds (default 300); the setup pass gets "
+    ap.add_argument("--timeout", type=float, default=720.0,
+                    help="longest GUI pass in seconds (default 720); the setup pass gets "
                          "600 s since the first run builds the chroot")
     ap.add_argument("--keep", action="store_true", help="keep the temp work folder (profile, logs)")
+    ap.add_argument("--readme", action="store_true",
+                    help="also write the README's images into docs/images (see README_SHOTS)")
     args = ap.parse_args(argv)
 
     rb = Path(args.real_blender)
@@ -122,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     if not str(out).startswith("/tmp/"):
         fail("--out must be under /tmp (the only host folder Blender's chroot sees)")
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
+    for old in [*out.glob("*.png"), *out.glob("readme/*.png")]:
         old.unlink()
 
     sys.path.insert(0, str(REPO / "tests"))
@@ -142,9 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     fake = FakeGemini(api_key=API_KEY)
     ok = False
     try:
-        # Only generateContent calls take from this queue, in order: state b, then d.
-        fake.script(R.slow(args.latency, R.image()), R.text_only(REFUSAL))
+        # Only generateContent calls take from this queue, in order: states b, d, m, n;
+        # every later call gets an image.
+        fake.script(R.slow(args.latency, R.image()), R.text_only(REFUSAL), R.quota("90s"),
+                    R.api_key_invalid())
         cfg = {"work": str(work), "out": str(out), "zip": str(work / zip_path.name),
+               "numpy_path": str(numpy_for_chroot_blender()),
+               "readme": [list(r) for r in README_SHOTS] if args.readme else [],
                "api_key": API_KEY, "base_url": fake.url, "latency": args.latency,
                "running_shot_after": min(6.0, args.latency / 2), "timeout": max(10.0, args.timeout - 20)}
         (work / "config.json").write_text(json.dumps(cfg, indent=1))
@@ -174,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(shot[key])
         print(f"screenshots: {len(manifest['shots'])} states, sidebar {manifest.get('sidebar_width')} px "
               f"wide, in {time.monotonic() - t0:.0f} s; details in {out / 'shots.json'}", flush=True)
+        if args.readme:
+            copy_readme(out, REPO / "docs" / "images")
         ok = True
         return 0
     except subprocess.TimeoutExpired as exc:

@@ -1,6 +1,6 @@
 """Running jobs in the editor headers (3D View, Image Editor, Node Editor; main thread):
 model, elapsed and typical time, and a cancel button, so progress stays in sight with the
-sidebar closed. The pump's timer redraws these areas while jobs run. (Blender's status
+sidebar closed; and "Pick a Variation" while variations wait for a pick (variation_pick.py). The pump's timer redraws these areas while jobs run. (Blender's status
 bar is a global area that add-ons cannot redraw on demand, so it would show stale times.)"""
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ HEADERS = ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header")
 
 
 def draw(self, context) -> None:
-    from . import runtime
+    from . import runtime, variation_pick
+    variation_pick.header(self.layout)          # variations waiting for a pick: a popup
     jobs = runtime.STATE.jobs.running()
     if not jobs:
         return

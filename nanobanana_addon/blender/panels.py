@@ -80,6 +80,8 @@ def draw_settings(layout, context) -> None:
     if info.thinking_levels:
         col.row().prop(s, "speed", expand=True)
     col.prop(s, "variations")
+    if s.variations > 1:                        # preview before apply (variation_pick.py)
+        col.prop(s, "pick_variation")
     col.prop(s, "seamless")
     if _space(context) == "VIEW_3D":            # "material on selection": the 3D selection
         col.prop(s, "result_target")
@@ -190,12 +192,13 @@ def _message_box(layout, context, text: str, level: str, fix: str | None, sugges
 
 
 def draw_main(layout, context) -> None:
-    from . import runtime
+    from . import runtime, variation_pick
     state_line(layout, context)
     draw_prompt(layout, context)
     draw_settings(layout, context)
     draw_actions(layout, context)
     draw_jobs(layout, context)
+    variation_pick.draw(layout, context)
     draw_status(layout, context)
     row = layout.row()
     row.label(text=f"Session ${runtime.STATE.session_cost_usd:.3f}")

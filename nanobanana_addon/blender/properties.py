@@ -203,6 +203,10 @@ class NanoBananaSettings(bpy.types.PropertyGroup):
     variations: IntProperty(  # type: ignore[valid-type]
         name="Variations", default=1, min=1, max=8,
         description="Independent images requested in parallel (each is billed)")
+    pick_variation: BoolProperty(  # type: ignore[valid-type]
+        name="Pick a Variation", default=True,
+        description="With 2 or more variations for a material or texture, show them to pick one "
+                    "before the material changes (off: the first is applied at once)")
     seamless: BoolProperty(  # type: ignore[valid-type]
         name="Seamless Texture", default=False, update=_seamless_changed,
         description="A tileable texture: asked for, then checked and fixed until the edges wrap")

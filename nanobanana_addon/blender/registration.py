@@ -18,12 +18,13 @@ from . import (
     pump,
     sequence_ops,
     texturing,
+    variation_pick,
 )
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
-           *sequence_ops.CLASSES)
+           *sequence_ops.CLASSES, *variation_pick.CLASSES)
 
 
 COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
@@ -44,6 +45,7 @@ def register() -> None:
     gallery.register()
     pump.register()
     header_progress.register()
+    variation_pick.register()
     batches.register()
     if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
         _cli_handle = bpy.utils.register_cli_command(COMMAND, _run_cli)  # type: ignore[func-returns-value]
@@ -55,6 +57,7 @@ def unregister() -> None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None
     batches.unregister()
+    variation_pick.unregister()
     header_progress.unregister()
     pump.unregister()
     gallery.unregister()

@@ -86,7 +86,9 @@ class NewMaterial(Target):
         return cls(tuple(apply.stable_ref(o) for o in objects), seamless, tile_size)
 
     def place(self, images: list[bpy.types.Image]) -> str | None:
-        from . import apply, materials
+        from . import apply, materials, variation_pick
+        if variation_pick.hold(self, images):       # 2+ variations: the artist picks one first
+            return None
         img = images[0]
         found = [o for o in (apply.resolve(bpy.data.objects, ref) for ref in self.objects) if o]
         mat = apply.new_material(img.name, img)
@@ -113,7 +115,9 @@ class ReplaceNode(Target):
         return self.original_colorspace or None
 
     def place(self, images: list[bpy.types.Image]) -> str | None:
-        from . import apply
+        from . import apply, variation_pick
+        if variation_pick.hold(self, images):       # 2+ variations: the artist picks one first
+            return None
         mat = apply.resolve(bpy.data.materials, self.material)
         super().place(images)
         if mat is None or not mat.node_tree or self.node not in mat.node_tree.nodes:

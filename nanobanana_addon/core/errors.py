@@ -783,3 +783,18 @@ def object_not_in_view_layer(name: str, layer: str) -> InvalidInput:
 
 def only_with_sequence() -> InvalidInput:
     return InvalidInput("--frames and --batch go with --sequence (a numbered image sequence).")
+
+
+# ---------------------------------------------------------------- picking a variation (issue 15)
+def variation_pick_title(count: int, where: str) -> str:
+    """The panel's title over the thumbnails of variations waiting to be picked."""
+    return f"{count} variations for {where}: pick one to apply it (the others stay in History)."
+
+
+def variation_picked(number: int, where: str) -> str:
+    return f"Variation {number} applied to {where}."
+
+
+def variation_gone() -> InvalidInput:
+    return InvalidInput("Those variations are no longer waiting to be picked (the file changed, "
+                        "or one was applied already). They are in the History panel.")

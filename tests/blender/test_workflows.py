@@ -307,6 +307,7 @@ def test_variations_land_one_image_per_timer_tick(fake, scene):
     tick of its own (the one whose redraw decodes the shown image packs nothing)."""
     pump = addon_module("pump")
     scene.nanobanana.variations = 4
+    scene.nanobanana.pick_variation = False     # placed at once (picking: test_variation_pick.py)
     job = start_generate()
     assert wait_until(lambda: job.state == "done", 10)
     cube = bpy.data.objects["Cube"]

@@ -44,6 +44,9 @@ class Layout:
     def template_list(self, *a, **k):
         pass
 
+    def template_icon(self, *a, **k):
+        pass
+
     def template_ID(self, *a, **k):
         pass
 
