@@ -24,7 +24,7 @@ from bpy.props import BoolProperty, StringProperty
 
 from ..core import errors, images, models
 from ..core.request import JobKind
-from . import apply, intents, operators, properties
+from . import operators, properties
 from .targets import ImageOnly, Target
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ class EditFrames(Target):
 def load_sequence(plan: Plan, frame_start: int, frame_offset: int) -> bpy.types.Image:
     """The edited files as one Image (source 'SEQUENCE'), shown in the Image Editors with
     an image user covering every frame (frame_duration = the frame count)."""
+    from . import apply
     img = bpy.data.images.load(plan.frames[0].output, check_existing=False)
     img.source = "SEQUENCE"
     img.name = os.path.basename(plan.output.display)
@@ -153,6 +154,7 @@ def build(context, filepath: str = "", frames: str = "", use_renders: bool = Fal
           output_dir: str = "") -> tuple[GenerationRequest, EditFrames]:
     """The template request (settled from frame 1, as any edit) and the target (main thread)."""
     from ..core import sequence
+    from . import intents
     s = context.scene.nanobanana
     model = properties.model_id(s)
     intents.check_model(model)

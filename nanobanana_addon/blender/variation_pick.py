@@ -19,7 +19,6 @@ from bpy.app.handlers import persistent
 from bpy.props import IntProperty
 
 from ..core import errors
-from . import apply, runtime, ui_text
 
 MAX_SHOWN = 8           # variations go up to 8 (properties.variations)
 
@@ -50,6 +49,7 @@ def pending() -> list[Pending]:
 
 
 def _where(target) -> str:
+    from . import apply
     objects = [o for o in (apply.resolve(bpy.data.objects, r) for r in getattr(target, "objects", ())) if o]
     if objects:
         return f"'{objects[0].name}'" if len(objects) == 1 else f"{len(objects)} objects"
@@ -62,6 +62,7 @@ def _where(target) -> str:
 def hold(target, images: list[bpy.types.Image]) -> bool:
     """Called first by the targets that change a material. True: the images are kept for a
     pick and nothing else must happen now; False: place them as before."""
+    from . import apply, runtime
     if len(images) < 2 or not enabled():
         return False
     ids = [str(img.get(apply.ENTRY_KEY, "")) for img in images]  # type: ignore[func-returns-value]
@@ -79,6 +80,7 @@ def hold(target, images: list[bpy.types.Image]) -> bool:
 
 def image_of(p: Pending, index: int) -> bpy.types.Image | None:
     """The packed image of variation `index` (after an undo removed it: read back from History)."""
+    from . import apply, runtime
     entry_id = p.entry_ids[index]
     for img in bpy.data.images:
         if entry_id and img.get(apply.ENTRY_KEY) == entry_id:  # type: ignore[func-returns-value]
@@ -119,6 +121,7 @@ def draw(layout, context) -> None:
 
 
 def draw_one(layout, context, slot: int) -> None:
+    from . import ui_text
     p = _pending[slot]
     n = min(len(p.entry_ids), MAX_SHOWN)
     box = layout.box()
@@ -167,6 +170,7 @@ class NANOBANANA_OT_pick_variation(_SlotOperator, bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     def execute(self, context):
+        from . import runtime
         p = self.pending_one()
         if p is None:
             return {"CANCELLED"}
@@ -213,11 +217,13 @@ class NANOBANANA_OT_show_variations(bpy.types.Operator):
     bl_label = "Pick a Variation"
 
     def invoke(self, context, event):
+        from . import ui_text
         if not _pending:
             return {"CANCELLED"}
         return context.window_manager.invoke_popup(self, width=int(420 * ui_text._scale()))
 
     def draw(self, context):
+        from . import ui_text
         draw_one(self.layout, _PopupContext(context, 420 * ui_text._scale()), len(_pending) - 1)
 
     def execute(self, context):
