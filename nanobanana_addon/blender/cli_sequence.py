@@ -39,11 +39,14 @@ def run(args) -> dict:
                  "with its answer as a reference")
     job = pump.submit(ctx, request, target)
     shown = ""
-    while not job.done_event.wait(0.25):
+    while True:
+        done = job.done_event.wait(0.25)
         state = target.out.get("run")
-        if state is not None and state.stage != shown:
+        if state is not None and state.stage != shown:   # the last count too, however fast
             shown = state.stage
             cli.progress(shown)
+        if done:
+            break
     level, text = pump.wait_and_apply(job)
     cli.progress(text)
     state = target.out.get("run")
