@@ -120,6 +120,7 @@ class CaptureSteps:
         """Render the next view; after the last one, submit the job and return it."""
         if self.cancelled or self.done >= self.total:
             return None
+        context.view_layer.update()             # an edit made since the last event counts
         self._check_objects()
         t0 = time.perf_counter()
         spec = self.cameras[self.done]
