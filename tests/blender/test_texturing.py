@@ -573,3 +573,49 @@ def test_an_object_deleted_or_changed_between_ticks_stops_the_capture_with_a_mes
     assert "'Cube'" in str(info.value) and ("deleted" if change == "delete" else "changed") in str(info.value)
     assert "Nothing was sent" in str(info.value)
     assert fake.generate_requests == []
+
+
+class _Event:
+    def __init__(self, type_: str, value: str = "NOTHING"):
+        self.type, self.value = type_, value
+
+
+def _stand_in_operator():
+    """The Texture All Around operator's modal half, without a window to invoke from."""
+    class Op(capture_steps().SlicedCapture):
+        def __init__(self):
+            self.reports = []
+
+        def report(self, level, text):
+            self.reports.append((set(level), text))
+    return Op()
+
+
+def test_the_modal_sends_after_one_timer_event_per_view_and_esc_sends_nothing(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    scene.nanobanana.texture_views = 3
+    mod, pump, runtime = capture_steps(), addon_module("pump"), addon_module("runtime")
+    objects_before = {o.name for o in bpy.data.objects}
+    # Esc after the first view: nothing is sent, the status says so.
+    op = _stand_in_operator()
+    op._steps = mod.CaptureSteps(bpy.context, 3)
+    assert op.modal(bpy.context, _Event("TIMER")) == {"RUNNING_MODAL"}
+    assert "Capturing view 2 of 3" in runtime.STATE.status.text
+    assert op.modal(bpy.context, _Event("MOUSEMOVE")) == {"PASS_THROUGH"}     # the artist keeps working
+    assert op.modal(bpy.context, _Event("ESC", "PRESS")) == {"CANCELLED"}
+    assert "nothing was sent" in runtime.STATE.status.text
+    assert op._steps.done == 0 and {o.name for o in bpy.data.objects} == objects_before
+    time.sleep(0.3)
+    assert fake.generate_requests == []
+    # Three timer events: three views, then the job.
+    op = _stand_in_operator()
+    op._steps = mod.CaptureSteps(bpy.context, 3)
+    results = [op.modal(bpy.context, _Event("TIMER")) for _ in range(3)]
+    assert results == [{"RUNNING_MODAL"}, {"RUNNING_MODAL"}, {"FINISHED"}]
+    assert op.reports and "INFO" in op.reports[-1][0]
+    job = runtime.STATE.jobs.running()[-1]
+    level, text = pump.wait_and_apply(job)
+    assert level == "INFO", text
+    assert len(fake.generate_requests) == 3
+    assert [v.name for v in runtime.STATE.last_target.views] == ["front", "120°", "240°"]
+    assert {o.name for o in bpy.data.objects} == objects_before
