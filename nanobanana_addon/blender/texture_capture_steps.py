@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import bpy
 from mathutils import Matrix
@@ -180,8 +180,9 @@ class SlicedCapture:
     """invoke/modal for an operator whose `around()` gives the view count: in a window the
     views are captured one per timer event; elsewhere (background, scripts calling the
     operator with EXEC) execute() runs as before."""
-    _steps: CaptureSteps | None = None
-    _timer: Any = None
+    # No class annotations here: Blender reads an operator's annotations as properties.
+    _steps = cast("CaptureSteps | None", None)
+    _timer = cast(Any, None)
 
     @classmethod
     def around(cls, context) -> int:
@@ -203,7 +204,7 @@ class SlicedCapture:
         except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog
             return _fail(self, exc)
         self._steps = steps
-        ACTIVE[:] = [steps]
+        ACTIVE.append(steps)
         wm = context.window_manager
         self._timer = wm.event_timer_add(TICK_S, window=context.window)
         wm.modal_handler_add(self)
