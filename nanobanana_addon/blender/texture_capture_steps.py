@@ -25,7 +25,7 @@ from mathutils import Matrix
 
 from ..core import errors, models
 from ..core.request import InputImage, JobKind
-from . import intents, operators, properties, pump, runtime
+from . import operators, properties, pump, runtime
 
 if TYPE_CHECKING:
     from ..core.jobs import Job
@@ -55,6 +55,7 @@ class CaptureSteps:
 
     def __init__(self, context, around: int):
         from ..core import pixels, projection  # noqa: F401 - imported here, as build() does
+        from . import intents
         from . import texturing as tex
         pixels._pil()
         t0 = time.perf_counter()
