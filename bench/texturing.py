@@ -11,6 +11,11 @@ For Texture from View (1 view) and Texture All Around (4 views), at 1K and 2K, p
   worst gap  longest main-thread stall while the worker bakes (a 10 ms sleep loop stands
              in for Blender's event loop; what the GIL leaves the UI)
   place      main-thread time to land the result (pack, decode, material)
+  press (UI) Texture All Around pressed in a window: before, the whole press was one
+             main-thread stall (every clay render back to back, texturing.build()); now
+             the press takes the views and arrays, then each timer tick renders one view
+             (texture_capture_steps.py). Printed: the one stall of build() against the
+             longest slice of the sliced capture (press, then each tick), and the slices.
 Figures only; nothing here fails on timing.
 
 Baseline (`--cycles`, on by default for 4 views): Blender's own Cycles bake of the same
@@ -45,6 +50,7 @@ ap.add_argument("--zip", default="")
 ap.add_argument("--smoke", action="store_true")
 ap.add_argument("--no-cycles", action="store_true", help="skip the Cycles baseline")
 ap.add_argument("--sizes", default="", help="bake sizes, e.g. 2K (default 1K,2K)")
+ap.add_argument("--press-only", action="store_true", help="only the UI press phase (4 views)")
 ARGS = ap.parse_args()
 isolate(tempfile.mkdtemp(prefix="nb-bench-tex-"))
 
@@ -95,6 +101,40 @@ def run(views: int, size: str) -> dict:
     return {"press": press, **target.out["capture_timings"], "bake": target.out["bake_seconds"],
             "cpu": target.out["bake_cpu_seconds"], "gap": worst, "place": place,
             "place_own": tex.LAST.timings["place_s"], "target": target}
+
+
+def press_phase(views: int = 4, repeats: int = 3) -> dict:
+    """Longest main-thread stall from the press to the job submitted, both paths; the
+    sliced capture is driven tick by tick as the modal timer does, then cancelled (its
+    job would be the same as build()'s)."""
+    tex, steps_mod = mod("texturing"), mod("texture_capture_steps")
+    bpy.context.scene.nanobanana.texture_views = views
+    before, after, slices = [], [], []
+    for _ in range(repeats):
+        t0 = now()
+        tex.NANOBANANA_OT_texture_object.build(bpy.context)
+        before.append(now() - t0)
+        t0 = now()
+        steps = steps_mod.CaptureSteps(bpy.context, views)
+        one = [now() - t0]
+        while steps.done < steps.total - 1:     # the last tick submits: time the render only
+            t0 = now()
+            steps.tick(bpy.context)
+            one.append(now() - t0)
+        t0 = now()
+        spec = steps.cameras[-1]
+        cam = tex._temp_camera(bpy.context, "NB around")
+        cam.data.type, cam.data.ortho_scale = "ORTHO", spec.ortho_scale
+        cam.data.clip_start, cam.data.clip_end = spec.clip
+        cam.matrix_world = spec.matrix_world
+        tex.render_clay(bpy.context, cam, steps.width, steps.height)
+        tex._remove_camera(cam)
+        one.append(now() - t0)
+        steps.cancel()
+        after.append(max(one))
+        slices.append(one)
+    best = min(range(repeats), key=lambda k: after[k])
+    return {"before": min(before), "after": min(after), "slices": slices[best]}
 
 
 def _node(tree, kind: str, **props):
@@ -234,6 +274,14 @@ def main() -> int:
     prefs.api_key, prefs.base_url = "bench", fake.url
     try:
         meshes = [(32, 16)] if ARGS.smoke else [(128, 80)]          # 20,224 triangles
+        for seg, rings in meshes:
+            scene(seg, rings)
+            p = press_phase(4, 1 if ARGS.smoke else 3)
+            print(f"press (UI), 4 views: longest main-thread stall before {p['before'] * 1000:.0f}ms "
+                  f"(texturing.build), after {p['after'] * 1000:.0f}ms (sliced; slices "
+                  + " ".join(f"{t * 1000:.0f}" for t in p["slices"]) + " ms)", flush=True)
+        if ARGS.press_only:
+            return 0
         sizes = ["1K"] if ARGS.smoke else (ARGS.sizes.split(",") if ARGS.sizes else ["1K", "2K"])
         print(f"{'tris':>6} {'views':>5} {'bake':>4} | {'press':>7} {'render':>7} {'arrays':>7} | "
               f"{'bake':>7} {'cpu':>6} {'worst gap':>9} | {'place':>7} {'ours':>6} | "

@@ -17,6 +17,7 @@ from . import (
     properties,
     pump,
     sequence_ops,
+    texture_capture_steps,
     texturing,
     variation_pick,
 )
@@ -47,6 +48,7 @@ def register() -> None:
     header_progress.register()
     variation_pick.register()
     batches.register()
+    texture_capture_steps.register()
     if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
         _cli_handle = bpy.utils.register_cli_command(COMMAND, _run_cli)  # type: ignore[func-returns-value]
 
@@ -56,6 +58,7 @@ def unregister() -> None:
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None
+    texture_capture_steps.unregister()
     batches.unregister()
     variation_pick.unregister()
     header_progress.unregister()

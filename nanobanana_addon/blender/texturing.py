@@ -30,6 +30,8 @@ from ..core.request import JobKind
 from . import operators, properties
 from .numpy_guard import needs_numpy
 from .targets import ImageOnly, Target
+from .texture_capture_steps import CLASSES as CAPTURE_CLASSES
+from .texture_capture_steps import SlicedCapture
 
 if TYPE_CHECKING:
     import numpy as np
@@ -769,15 +771,21 @@ class NANOBANANA_OT_texture_from_view(_TextureSubmit, bpy.types.Operator):
         return build(context)
 
 
-class NANOBANANA_OT_texture_object(_TextureSubmit, bpy.types.Operator):
+class NANOBANANA_OT_texture_object(SlicedCapture, _TextureSubmit, bpy.types.Operator):
     """Paint the selected meshes all around: several views (one request each, in one
     style), blended where each sees the surface best and baked into their UV maps"""
     bl_idname = "nanobanana.texture_object"
     bl_label = "Texture All Around"
+    # In a window, invoke captures one view per timer event (texture_capture_steps.py).
+    invoke = needs_numpy(SlicedCapture.invoke)
+
+    @classmethod
+    def around(cls, context) -> int:
+        return max(2, min(8, context.scene.nanobanana.texture_views))
 
     @classmethod
     def build(cls, context):
-        return build(context, around=max(2, min(8, context.scene.nanobanana.texture_views)))
+        return build(context, around=cls.around(context))
 
 
 class NANOBANANA_OT_revert_texture_bake(bpy.types.Operator):
@@ -836,4 +844,4 @@ def draw_panel(layout, context) -> None:
 
 
 CLASSES = (NANOBANANA_OT_texture_from_view, NANOBANANA_OT_texture_object,
-           NANOBANANA_OT_revert_texture_bake)
+           NANOBANANA_OT_revert_texture_bake, *CAPTURE_CLASSES)

@@ -656,6 +656,20 @@ def no_texture_camera() -> InvalidInput:
                         "it active (scripts and the command line texture from the active camera).")
 
 
+def texture_capture_lost(name: str) -> InvalidInput:
+    return InvalidInput(f"'{name}' was deleted while its views were being captured. Nothing "
+                        "was sent; select the mesh and press the button again.")
+
+
+def texture_capture_changed(name: str) -> InvalidInput:
+    return InvalidInput(f"'{name}' changed while its views were being captured. Nothing was "
+                        "sent; press the button again when it is ready.")
+
+
+def texture_capture_cancelled() -> str:
+    return "Texturing cancelled while capturing the views: nothing was sent"
+
+
 def leave_edit_mode() -> InvalidInput:
     return InvalidInput("Leave Edit Mode first: texturing reads the meshes as they are in "
                         "Object Mode.")

@@ -4,6 +4,7 @@ the place Blender itself projects them to (bpy_extras.world_to_camera_view), occ
 against Blender's own ray casts, never against the add-on's projection code."""
 from __future__ import annotations
 
+import sys
 import time
 
 import bpy
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from bpy_extras.object_utils import world_to_camera_view
 from fake_gemini import expected_pixel
-from helpers import addon_module, expect_error, history_sidecars, user_parts
+from helpers import MODULE, addon_module, expect_error, history_sidecars, user_parts
 from mathutils import Matrix, Vector
 from ui_double import Layout
 
@@ -490,3 +491,131 @@ def test_refine_of_an_all_around_result_asks_every_view_again_and_re_bakes(fake,
     assert bpy.ops.nanobanana.refine() == {"FINISHED"}
     assert len(fake.generate_requests) == 12
     assert all(len(r.body["contents"]) == 5 for r in fake.generate_requests[8:])
+
+
+# ---------------------------------------------------------------- the UI path: one view per tick
+def capture_steps():
+    return addon_module("texture_capture_steps")
+
+
+def test_all_around_in_the_ui_captures_one_view_per_tick_then_sends_the_same_job(fake, scene):
+    """What the modal operator does on each timer event: the press takes the views, each
+    tick renders one, the job goes out after the last tick, and the bake is the one the
+    synchronous path gives (same views, every side covered)."""
+    scene.nanobanana.bake_size = "1K"
+    scene.nanobanana.texture_views = 4
+    cube = bpy.data.objects["Cube"]
+    pump, runtime = addon_module("pump"), addon_module("runtime")
+    _req, sync_target = texturing().NANOBANANA_OT_texture_object.build(bpy.context)
+    objects_before = {o.name for o in bpy.data.objects}
+    steps = capture_steps().CaptureSteps(bpy.context, 4)
+    texts = []
+    for _ in range(3):
+        texts.append(steps.progress_text())
+        assert steps.tick(bpy.context) is None
+        assert {o.name for o in bpy.data.objects} == objects_before        # no camera between ticks
+        assert fake.generate_requests == []                                  # nothing sent yet
+    texts.append(steps.progress_text())
+    job = steps.tick(bpy.context)
+    assert job is not None
+    assert texts == [f"Capturing view {k} of 4" for k in (1, 2, 3, 4)]
+    level, text = pump.wait_and_apply(job)
+    assert level == "INFO", text
+    reqs = fake.generate_requests
+    assert len(reqs) == 4
+    target = runtime.STATE.last_target
+    assert [v.name for v in target.views] == ["front", "right", "back", "left"]
+    assert target.views == sync_target.views            # the same cameras as the synchronous path
+    inputs = [[p for p in user_parts(r) if "inlineData" in p or "inline_data" in p] for r in reqs]
+    assert all(len(i) >= 1 for i in inputs)              # every view's clay render went out
+    assert check_sides(cube, target, reqs) == 4 * 9
+    assert texturing().LAST.coverage["Cube"] > 0.8
+    assert {o.name for o in bpy.data.objects} == objects_before
+
+
+def test_cancel_during_the_capture_sends_nothing_and_leaves_nothing(fake, scene):
+    scene.nanobanana.texture_views = 4
+    mod, runtime = capture_steps(), addon_module("runtime")
+    objects_before = {o.name for o in bpy.data.objects}
+    cameras_before = {c.name for c in bpy.data.cameras}
+    jobs_before = len(runtime.STATE.jobs.running())
+    steps = mod.CaptureSteps(bpy.context, 4)
+    assert steps.tick(bpy.context) is None
+    mod.ACTIVE[:] = [steps]                      # as the modal operator holds it
+    try:
+        assert bpy.ops.nanobanana.cancel_texture_capture() == {"FINISHED"}   # the header's X
+        assert steps.cancelled
+    finally:
+        mod.ACTIVE.clear()
+    steps.cancel()                               # what the modal does on its next event
+    assert steps.tick(bpy.context) is None and steps.tick(bpy.context) is None
+    time.sleep(0.3)
+    assert fake.generate_requests == []
+    assert len(runtime.STATE.jobs.running()) == jobs_before
+    assert {o.name for o in bpy.data.objects} == objects_before
+    assert {c.name for c in bpy.data.cameras} == cameras_before
+    assert not bpy.ops.nanobanana.cancel_texture_capture.poll()
+
+
+@pytest.mark.parametrize("change", ["delete", "move"])
+def test_an_object_deleted_or_changed_between_ticks_stops_the_capture_with_a_message(fake, scene, change):
+    scene.nanobanana.texture_views = 4
+    steps = capture_steps().CaptureSteps(bpy.context, 4)
+    assert steps.tick(bpy.context) is None
+    cube = bpy.data.objects["Cube"]
+    if change == "delete":
+        bpy.data.objects.remove(cube)
+    else:
+        cube.location.x += 1.0
+    errors = sys.modules[f"{MODULE}.core.errors"]
+    with pytest.raises(errors.InvalidInput) as info:
+        steps.tick(bpy.context)
+    assert "'Cube'" in str(info.value) and ("deleted" if change == "delete" else "changed") in str(info.value)
+    assert "Nothing was sent" in str(info.value)
+    assert fake.generate_requests == []
+
+
+class _Event:
+    def __init__(self, type_: str, value: str = "NOTHING"):
+        self.type, self.value = type_, value
+
+
+def _stand_in_operator():
+    """The Texture All Around operator's modal half, without a window to invoke from."""
+    class Op(capture_steps().SlicedCapture):
+        def __init__(self):
+            self.reports = []
+
+        def report(self, level, text):
+            self.reports.append((set(level), text))
+    return Op()
+
+
+def test_the_modal_sends_after_one_timer_event_per_view_and_esc_sends_nothing(fake, scene):
+    scene.nanobanana.bake_size = "1K"
+    scene.nanobanana.texture_views = 3
+    mod, pump, runtime = capture_steps(), addon_module("pump"), addon_module("runtime")
+    objects_before = {o.name for o in bpy.data.objects}
+    # Esc after the first view: nothing is sent, the status says so.
+    op = _stand_in_operator()
+    op._steps = mod.CaptureSteps(bpy.context, 3)
+    assert op.modal(bpy.context, _Event("TIMER")) == {"RUNNING_MODAL"}
+    assert "Capturing view 2 of 3" in runtime.STATE.status.text
+    assert op.modal(bpy.context, _Event("MOUSEMOVE")) == {"PASS_THROUGH"}     # the artist keeps working
+    assert op.modal(bpy.context, _Event("ESC", "PRESS")) == {"CANCELLED"}
+    assert "nothing was sent" in runtime.STATE.status.text
+    assert op._steps.done == 0 and {o.name for o in bpy.data.objects} == objects_before
+    time.sleep(0.3)
+    assert fake.generate_requests == []
+    # Three timer events: three views, then the job.
+    op = _stand_in_operator()
+    op._steps = mod.CaptureSteps(bpy.context, 3)
+    results = [op.modal(bpy.context, _Event("TIMER")) for _ in range(3)]
+    assert results == [{"RUNNING_MODAL"}, {"RUNNING_MODAL"}, {"FINISHED"}]
+    assert op.reports and "INFO" in op.reports[-1][0]
+    job = runtime.STATE.jobs.running()[-1]
+    level, text = pump.wait_and_apply(job)
+    assert level == "INFO", text
+    assert len(fake.generate_requests) == 3
+    assert [v.name for v in runtime.STATE.last_target.views] == ["front", "120°", "240°"]
+    assert {o.name for o in bpy.data.objects} == objects_before
