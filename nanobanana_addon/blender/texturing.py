@@ -821,7 +821,7 @@ def draw_panel(layout, context) -> None:
     col = layout.column()
     col.use_property_split = True
     col.use_property_decorate = False
-    col.prop(s, "texture_views", text="Views All Around")
+    col.prop(s, "texture_views", text="Views")          # "Views All Around" is cut at the default width
     col.prop(s, "bake_size")
     info = models.lookup(properties.model_id(s))
     one = models.estimate_cost(properties.model_id(s), s.image_size, 1, len(s.references))
