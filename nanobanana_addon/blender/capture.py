@@ -76,25 +76,26 @@ def written_copy(img: bpy.types.Image) -> bytes:
     stay as they are. Peak about 1 GB for a 16K image instead of a 4 GB float copy; the
     worker reads it reduced without decoding a second copy (images.read_reduced). The
     image itself is not changed (still unsaved, same path). b"" if Blender cannot write it."""
-    scene = bpy.data.scenes.new("nb-capture")
     fd, path = tempfile.mkstemp(prefix=RENDER_PREFIX, suffix=".tif")
     os.close(fd)
     try:
-        view = scene.view_settings
-        view.view_transform, view.look = "Standard", "None"
-        view.exposure, view.gamma, view.use_curve_mapping = 0.0, 1.0, False
-        scene.display_settings.display_device = "sRGB"
-        scene.render.dither_intensity = 0.0
-        out = scene.render.image_settings
-        out.file_format, out.tiff_codec, out.color_mode, out.color_depth = "TIFF", "NONE", "RGBA", "8"
+        scene = bpy.data.scenes.new("nb-capture")
         try:
+            view = scene.view_settings
+            view.view_transform, view.look = "Standard", "None"
+            view.exposure, view.gamma, view.use_curve_mapping = 0.0, 1.0, False
+            scene.display_settings.display_device = "sRGB"
+            scene.render.dither_intensity = 0.0
+            out = scene.render.image_settings
+            out.file_format, out.tiff_codec, out.color_mode, out.color_depth = "TIFF", "NONE", "RGBA", "8"
             img.save_render(path, scene=scene)
         except RuntimeError:
             return b""
+        finally:
+            bpy.data.scenes.remove(scene)   # before the read: Blender's write buffers go first
         with open(path, "rb") as fh:
             return fh.read()
     finally:
-        bpy.data.scenes.remove(scene)
         try:
             os.unlink(path)
         except OSError:
