@@ -64,13 +64,7 @@ class Entry:
     @property
     def image_path(self) -> Path | None:
         name = self._row.image_file if self._row is not None else self.meta.get("image_file")
-        if not name or not isinstance(name, str):
-            return None
-        try:
-            path = self.sidecar.with_name(name)
-        except ValueError:          # a path, not a name, in a hand-edited sidecar
-            return None
-        return path if path.is_file() else None
+        return self._beside(name)
 
     @property
     def mask_path(self) -> Path | None:
@@ -78,6 +72,12 @@ class Entry:
         mask = self.meta.get("mask")
         name = mask.get("file") if isinstance(mask, dict) else None
         if not isinstance(name, str) or not name.endswith(History.MASK_SUFFIX):
+            return None
+        return self._beside(name)
+
+    def _beside(self, name: object) -> Path | None:
+        """The file `name` next to the sidecar, if it is there."""
+        if not name or not isinstance(name, str):
             return None
         try:
             path = self.sidecar.with_name(name)

@@ -23,6 +23,16 @@ def runtime():
     return addon_module("runtime")
 
 
+def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
+    """What `blender -c nanobanana ARGV` runs: the registered function, with argv.
+    Returns (exit code, the JSON summary from stdout, stderr)."""
+    code = addon_module("registration")._run_cli(list(argv))
+    out, err = capsys.readouterr()
+    lines = [ln for ln in out.splitlines() if ln.startswith('{"command"')]
+    assert len(lines) == 1, out
+    return code, json.loads(lines[0]), err
+
+
 def status():
     return runtime().STATE.status
 

@@ -9,8 +9,7 @@ import io
 import bpy
 import pytest
 from fake_gemini import responses as R
-from helpers import addon_module, history_sidecars, nb_images, runtime
-from test_cli_batch import run_cli
+from helpers import addon_module, history_sidecars, nb_images, run_cli, runtime
 
 
 def frame_png(path, k: int) -> str:

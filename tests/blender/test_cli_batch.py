@@ -9,18 +9,10 @@ import bpy
 import pytest
 from conftest import KEY
 from fake_gemini import responses as R
-from helpers import addon_module, history_sidecars, nb_images, runtime
+from helpers import addon_module, history_sidecars, nb_images, run_cli, runtime
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
-    """What `blender -c nanobanana ARGV` runs: the registered function, with argv."""
-    code = addon_module("registration")._run_cli(list(argv))
-    out, err = capsys.readouterr()
-    lines = [ln for ln in out.splitlines() if ln.startswith('{"command"')]
-    assert len(lines) == 1, out
-    return code, json.loads(lines[0]), err
 
 
 def test_the_command_is_registered(addon):

@@ -4,21 +4,13 @@ texturing code, the bake is saved into the file, the JSON summary says what happ
 and each failure class has its exit code."""
 from __future__ import annotations
 
-import json
 import sys
 
 import bpy
-from helpers import addon_module
+from helpers import run_cli
 
 TEXTURE_NODE = "NB Texture"
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
-    code = addon_module("registration")._run_cli(list(argv))
-    out, err = capsys.readouterr()
-    lines = [ln for ln in out.splitlines() if ln.startswith('{"command"')]
-    assert len(lines) == 1, out
-    return code, json.loads(lines[0]), err
 
 
 def saved_file(scene, tmp_path, name="props.blend") -> str:

@@ -16,7 +16,7 @@ import pytest
 from conftest import MODULE
 from fake_gemini import expected_pixel
 from fake_gemini.responses import pattern_png
-from helpers import addon_module, b64, history_sidecars, user_parts
+from helpers import addon_module, b64, history_sidecars, run_cli, user_parts
 
 FRAMES = 10
 
@@ -200,13 +200,6 @@ def test_cancel_stops_the_sequence(fake, scene, tmp_path):
     assert len(fake.generate_requests) == 1            # frames 2..6 were never sent
     assert not [i for i in bpy.data.images if i.source == "SEQUENCE"]
 
-
-def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
-    code = addon_module("registration")._run_cli(list(argv))
-    out, err = capsys.readouterr()
-    lines = [ln for ln in out.splitlines() if ln.startswith('{"command"')]
-    assert len(lines) == 1, out
-    return code, json.loads(lines[0]), err
 
 
 def test_the_command_line_edits_a_sequence(fake, scene, tmp_path, capsys):
