@@ -58,6 +58,19 @@ def _settings(context):
     return context.scene.nanobanana
 
 
+def fail(op, exc: BaseException) -> set[str]:
+    """An operator's preparation failed: the message in the status and the report (a
+    traceback on the console only for what is not one of ours); nothing was sent."""
+    from . import runtime
+    if not isinstance(exc, errors.NanoBananaError):
+        import traceback
+        traceback.print_exc()
+        exc = errors.prepare_failed(exc)
+    runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
+    op.report({"ERROR"}, str(exc))
+    return {"CANCELLED"}
+
+
 class _Submit:
     """Base of the operators that send a request: validate cheaply, capture the inputs
     (`build`), hand `request_from_settings` and a Target to the pump, return."""
@@ -83,13 +96,7 @@ class _Submit:
                 raise errors.no_prompt()
             request, target = self.build(context)
         except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback dialog
-            if not isinstance(exc, errors.NanoBananaError):
-                import traceback
-                traceback.print_exc()
-                exc = errors.prepare_failed(exc)
-            runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+            return fail(self, exc)
         job = pump.submit(context, request, target)
         if bpy.app.background:
             level, text = pump.wait_and_apply(job)

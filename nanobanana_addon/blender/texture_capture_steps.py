@@ -161,13 +161,7 @@ class CaptureSteps:
 
 # ---------------------------------------------------------------- the operator side
 def _fail(op, exc: BaseException) -> set[str]:
-    if not isinstance(exc, errors.NanoBananaError):
-        import traceback
-        traceback.print_exc()
-        exc = errors.prepare_failed(exc)
-    runtime.set_status(str(exc), "ERROR", exc.fix, exc.suggested_model)
-    op.report({"ERROR"}, str(exc))
-    return {"CANCELLED"}
+    return operators.fail(op, exc)
 
 
 def _redraw(context) -> None:
