@@ -430,10 +430,10 @@ def draw(layout, context) -> None:
     row = col.row(align=True)
     row.operator("nanobanana.batch_submit", text="Edit Texture", icon="TEXTURE").edit = "TEXTURE"
     row.operator("nanobanana.batch_submit", text="Edit Render", icon="RENDER_STILL").edit = "RENDER"
-    if s.prompt_text is not None:
-        row = col.row(align=True)
-        for edit, label in (("TEXTURE", "Each Line: Texture"), ("RENDER", "Each Line: Render")):
-            op = row.operator("nanobanana.batch_submit", text=label)
+    if s.prompt_text is not None:       # full width: half a sidebar cuts these labels
+        for edit, label in (("TEXTURE", "Edit Texture with Each Line"),
+                            ("RENDER", "Edit Render with Each Line")):
+            op = col.operator("nanobanana.batch_submit", text=label)
             op.edit, op.per_line = edit, True
     recs = records(context)
     if not recs:
