@@ -23,6 +23,20 @@ def runtime():
     return addon_module("runtime")
 
 
+def texture_on(obj: bpy.types.Object, image: bpy.types.Image, material: str):
+    """A new material on `obj` whose active node is an Image Texture showing `image`, with
+    `obj` active: what Edit Texture and PBR Maps work on. Returns (material, node)."""
+    mat = bpy.data.materials.new(material)
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = True
+    obj.data.materials.append(mat)
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = image
+    mat.node_tree.nodes.active = node
+    bpy.context.view_layer.objects.active = obj
+    return mat, node
+
+
 def run_cli(capsys, *argv: str) -> tuple[int, dict, str]:
     """What `blender -c nanobanana ARGV` runs: the registered function, with argv.
     Returns (exit code, the JSON summary from stdout, stderr)."""

@@ -9,7 +9,7 @@ import io
 import bpy
 import pytest
 from fake_gemini import responses as R
-from helpers import addon_module, history_sidecars, nb_images, run_cli, runtime
+from helpers import addon_module, history_sidecars, nb_images, run_cli, runtime, texture_on
 
 
 def frame_png(path, k: int) -> str:
@@ -87,18 +87,12 @@ def test_edit_texture_as_a_batch_from_the_panel(fake, scene):
     from PIL import Image
     batches = addon_module("batches")
     fake.batch_running_s = None
-    cube = bpy.context.active_object
-    mat = bpy.data.materials.new("Crate")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    cube.data.materials.append(mat)
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
     buf = io.BytesIO()
     Image.new("RGB", (96, 128), (120, 80, 40)).save(buf, "PNG")
-    node.image = bpy.data.images.new("crate_albedo", 8, 8)
-    node.image.pack(data=buf.getvalue(), data_len=len(buf.getvalue()))
-    node.image.source = "FILE"
-    mat.node_tree.nodes.active = node
+    albedo = bpy.data.images.new("crate_albedo", 8, 8)
+    albedo.pack(data=buf.getvalue(), data_len=len(buf.getvalue()))
+    albedo.source = "FILE"
+    _mat, node = texture_on(bpy.context.active_object, albedo, "Crate")
     text = bpy.data.texts.new("looks")
     text.write("rusty\nmossy\nburnt\n")
     scene.nanobanana.prompt_text = text

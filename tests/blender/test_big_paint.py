@@ -11,7 +11,7 @@ import tempfile
 import bpy
 import numpy as np
 from conftest import MODULE
-from helpers import addon_module, b64, user_parts
+from helpers import addon_module, b64, texture_on, user_parts
 
 SIDE = 16384
 ORANGE, BLUE = (0.8, 0.3, 0.1), (0.1, 0.2, 0.9)
@@ -27,11 +27,6 @@ def _vm(key: str) -> int:
 
 
 def _painted_16k_texture() -> bpy.types.Image:
-    cube = bpy.data.objects["Cube"]
-    mat = bpy.data.materials.new("Wall")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    cube.data.materials.append(mat)
     small = 1024        # painted small, scaled up: Image.scale keeps the paint, unsaved
     img = bpy.data.images.new("big_paint", small, small, alpha=True)
     px = np.empty((small, small, 4), np.float32)
@@ -39,10 +34,7 @@ def _painted_16k_texture() -> bpy.types.Image:
     px[: small // 2, : small // 2] = (*BLUE, 1.0)     # Blender rows are bottom-up: bottom-left
     img.pixels.foreach_set(px.ravel())
     img.scale(SIDE, SIDE)
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    node.image = img
-    mat.node_tree.nodes.active = node
-    bpy.context.view_layer.objects.active = cube
+    texture_on(bpy.data.objects["Cube"], img, "Wall")
     return img
 
 

@@ -6,7 +6,7 @@ import bpy
 import numpy as np
 import pytest
 from fake_gemini import expected_pixel
-from helpers import expect_error, status, user_parts
+from helpers import expect_error, status, texture_on, user_parts
 
 SIZE = 64
 
@@ -20,11 +20,6 @@ def _pixels(img) -> np.ndarray:
 
 def _texture_on_cube(tmp_path):
     """A 64 px texture from a PNG file (a gradient), on the active node of the cube."""
-    cube = bpy.data.objects["Cube"]
-    mat = bpy.data.materials.new("Masked")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    cube.data.materials.append(mat)
     img = bpy.data.images.new("stone", SIZE, SIZE)
     ramp = np.linspace(0.1, 0.9, SIZE, dtype=np.float32)
     px = np.ones((SIZE, SIZE, 4), np.float32)
@@ -33,10 +28,7 @@ def _texture_on_cube(tmp_path):
     img.filepath_raw, img.file_format = str(tmp_path / "stone.png"), "PNG"
     img.save()
     img.reload()
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    node.image = img
-    mat.node_tree.nodes.active = node
-    bpy.context.view_layer.objects.active = cube
+    _mat, node = texture_on(bpy.data.objects["Cube"], img, "Masked")
     return node, img
 
 

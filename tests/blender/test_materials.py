@@ -18,7 +18,7 @@ import pytest
 from conftest import MODULE
 from fake_gemini import R
 from fake_gemini.pngenc import encode_png_rgb
-from helpers import history_sidecars, nb_images, status, user_parts
+from helpers import history_sidecars, nb_images, status, texture_on, user_parts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from texture_samples import stone, with_lighting  # noqa: E402
@@ -221,14 +221,7 @@ def test_pbr_of_a_saved_texture_reads_its_file_in_under_50_ms(fake, scene, tmp_p
     src.filepath_raw, src.file_format = str(tmp_path / "stone.png"), "PNG"
     src.save()
     src.reload()
-    mat = bpy.data.materials.new("Stone")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    node.image = src
-    mat.node_tree.nodes.active = node
-    bpy.data.objects["Cube"].data.materials.append(mat)
-    bpy.context.view_layer.objects.active = bpy.data.objects["Cube"]
+    mat, _node = texture_on(bpy.data.objects["Cube"], src, "Stone")
     assert bpy.ops.nanobanana.pbr_maps() == {"FINISHED"}
     ops = sys.modules[f"{MODULE}.blender.material_ops"]
     assert ops.LAST_MAIN_THREAD_MS[0] < 50

@@ -21,6 +21,7 @@ from helpers import (
     nb_images,
     runtime,
     status,
+    texture_on,
     user_parts,
     wait_until,
 )
@@ -114,18 +115,10 @@ def test_too_many_references_is_refused_before_sending(fake, scene):
 
 
 def _textured_cube(colorspace="Non-Color"):
-    cube = bpy.data.objects["Cube"]
-    mat = bpy.data.materials.new("Wall")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    cube.data.materials.append(mat)
     original = bpy.data.images.new("wall_rough", 64, 64)
     original.generated_color = (0.2, 0.4, 0.6, 1.0)
     original.colorspace_settings.name = colorspace
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    node.image = original
-    mat.node_tree.nodes.active = node
-    bpy.context.view_layer.objects.active = cube
+    mat, node = texture_on(bpy.data.objects["Cube"], original, "Wall")
     return mat, node, original
 
 
