@@ -65,7 +65,6 @@ class CaptureSteps:
         settings = context.scene.nanobanana
         intents.check_model(properties.model_id(settings))
         objects = tex.selected_meshes(context)
-        self.names = tuple(o.name for o in objects)
         # The views, as texturing._capture_views places them (same code, same numbers).
         center, radius = tex._bounds(objects)
         self.width, self.height = tex.frame_size(tex.frame_ratio(settings, 1, 1))
@@ -86,12 +85,7 @@ class CaptureSteps:
             settings, JobKind.TEXTURE, [InputImage(b"", "image/png", "edit", f"{c.view.name} view")],
             (self.width, self.height), variations=1) for c in self.cameras]
         self.bake_size = tex.BAKE_SIZES.get(settings.bake_size, 2048)
-        uv_of = tex.ensure_uv_maps(context, objects)
-        depsgraph = context.evaluated_depsgraph_get()
-        self.uv_maps = tuple(uv_of[o.name] for o in objects)
-        self.meshes = tuple(tex.mesh_arrays(o, depsgraph, uv_of[o.name]) for o in objects)
-        self.occluders = tuple(tex.occluders(context, depsgraph, set(self.names), list(self.meshes)))
-        self.bases = [tex._base_texture(o, uv_of[o.name]) for o in objects]
+        self.arrays = tex.press_arrays(context, objects)
         self.signatures = {o.name: _signature(o) for o in objects}
         self.pngs: list[bytes] = []
         self.timings = {"press_s": time.perf_counter() - t0, "render_s": 0.0}
@@ -146,14 +140,8 @@ class CaptureSteps:
         tex = self.tex
         requests = [replace(r, images=[replace(r.images[0], data=png), *r.images[1:]])
                     for r, png in zip(self.requests, self.pngs, strict=True)]
-        info = models.lookup(requests[0].model)
-        target = tex.ProjectAndBake(
-            objects=self.names, uv_maps=self.uv_maps, views=tuple(c.view for c in self.cameras),
-            size=self.bake_size, meshes=self.meshes, occluders=self.occluders,
-            bases=tuple(b for b, _f in self.bases), fills=tuple(f for _b, f in self.bases),
-            more=tuple(requests[1:]), chain=len(requests[0].images) + 1 <= info.max_reference_images,
-            ratios=tuple(r.aspect_ratio for r in requests), around=self.around,
-            history=runtime.history(context), blend_file=bpy.data.filepath)
+        target = tex.bake_target(context, self.arrays, tuple(c.view for c in self.cameras), requests,
+                                 self.bake_size, self.around)
         target.out["capture_timings"] = {"render_s": self.timings["render_s"],
                                          "arrays_s": self.timings["press_s"]}
         return pump.submit(context, requests[0], target)

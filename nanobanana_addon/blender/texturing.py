@@ -708,7 +708,7 @@ def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
     # first in the worker, where the imports hold the GIL for a few hundred ms of UI time.
     from ..core import pixels, projection  # noqa: F401
     from ..core.request import InputImage
-    from . import intents, runtime
+    from . import intents
     pixels._pil()
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -722,23 +722,48 @@ def build(context, around: int = 0) -> tuple[GenerationRequest, ProjectAndBake]:
                                               (c.view.width, c.view.height), variations=1)
                 for c in captures]
     t1 = time.perf_counter()
-    uv_of = ensure_uv_maps(context, objects)
-    depsgraph = context.evaluated_depsgraph_get()
-    meshes = [mesh_arrays(o, depsgraph, uv_of[o.name]) for o in objects]
-    blockers = occluders(context, depsgraph, {o.name for o in objects}, meshes)
-    bases = [_base_texture(o, uv_of[o.name]) for o in objects]
+    arrays = press_arrays(context, objects)
     timings["arrays_s"] = time.perf_counter() - t1
-    info = models.lookup(requests[0].model)
-    target = ProjectAndBake(
-        objects=tuple(o.name for o in objects), uv_maps=tuple(uv_of[o.name] for o in objects),
-        views=tuple(c.view for c in captures), size=BAKE_SIZES.get(settings.bake_size, 2048),
-        meshes=tuple(meshes), occluders=tuple(blockers), bases=tuple(b for b, _f in bases),
-        fills=tuple(f for _b, f in bases), more=tuple(requests[1:]),
-        chain=len(requests[0].images) + 1 <= info.max_reference_images,
-        ratios=tuple(r.aspect_ratio for r in requests), around=around,
-        history=runtime.history(context), blend_file=bpy.data.filepath)
+    target = bake_target(context, arrays, tuple(c.view for c in captures), requests,
+                         BAKE_SIZES.get(settings.bake_size, 2048), around)
     target.out["capture_timings"] = timings
     return requests[0], target
+
+
+@dataclass(frozen=True)
+class PressArrays:
+    """What the bake needs of the textured objects, taken as plain arrays at the press."""
+    names: tuple[str, ...]
+    uv_maps: tuple[str, ...]
+    meshes: tuple[MeshArrays, ...]
+    occluders: tuple[Any, ...]
+    bases: tuple[tuple[Any, tuple[float, float, float]], ...]   # (texture kept, fill colour)
+
+
+def press_arrays(context, objects) -> PressArrays:
+    """UV maps (made when missing), the meshes and their occluders as arrays, the textures
+    they keep (main thread; build() and the sliced capture both use it)."""
+    uv_of = ensure_uv_maps(context, objects)
+    depsgraph = context.evaluated_depsgraph_get()
+    meshes = tuple(mesh_arrays(o, depsgraph, uv_of[o.name]) for o in objects)
+    return PressArrays(
+        names=tuple(o.name for o in objects), uv_maps=tuple(uv_of[o.name] for o in objects),
+        meshes=meshes, occluders=tuple(occluders(context, depsgraph, {o.name for o in objects}, list(meshes))),
+        bases=tuple(_base_texture(o, uv_of[o.name]) for o in objects))
+
+
+def bake_target(context, arrays: PressArrays, views: tuple[View, ...],
+                requests: list[GenerationRequest], size: int, around: int) -> ProjectAndBake:
+    """The ProjectAndBake job for `requests` (one per view, each with its render)."""
+    from . import runtime
+    info = models.lookup(requests[0].model)
+    return ProjectAndBake(
+        objects=arrays.names, uv_maps=arrays.uv_maps, views=views, size=size,
+        meshes=arrays.meshes, occluders=arrays.occluders,
+        bases=tuple(b for b, _f in arrays.bases), fills=tuple(f for _b, f in arrays.bases),
+        more=tuple(requests[1:]), chain=len(requests[0].images) + 1 <= info.max_reference_images,
+        ratios=tuple(r.aspect_ratio for r in requests), around=around,
+        history=runtime.history(context), blend_file=bpy.data.filepath)
 
 
 # ---------------------------------------------------------------- operators
