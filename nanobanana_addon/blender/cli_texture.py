@@ -13,14 +13,11 @@ import os
 import bpy
 
 from ..core import errors
-from . import cli, properties
+from . import cli, numpy_guard, properties
 
 
 def run(args) -> dict:
-    try:
-        import numpy  # noqa: F401 - texturing projects and bakes with NumPy
-    except ImportError:
-        raise errors.numpy_missing() from None
+    numpy_guard.require()            # texturing projects and bakes with NumPy
     path = os.path.abspath(args.blend)
     if not os.path.isfile(path):
         raise errors.blend_not_found(path)
