@@ -177,7 +177,7 @@ if want("P1"):
         main, floor = [], []
         for _ in range(ARGS.repeats):
             t0 = now()
-            request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+            request, target = ops.Generate.build(bpy.context)
             job = pump.submit(bpy.context, request, target)
             t_submit = now() - t0
             job.done_event.wait(120)
@@ -218,7 +218,7 @@ def landing_stall(images: list[bytes]) -> tuple[float, float, float, int]:
     from dataclasses import replace as dc_replace
     core = importlib.import_module(f"{MODULE}.core.pipeline")
     req_mod = importlib.import_module(f"{MODULE}.core.request")
-    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+    request, target = ops.Generate.build(bpy.context)
     results = [req_mod.GenerationResult(model=request.model, images=[req_mod.OutputImage(d, "image/png", 1, 1)])
                for d in images]
     outcome = core.Outcome(dc_replace(request, variations=len(images)), results=results,
@@ -301,7 +301,7 @@ def visible_after_answer(png: bytes) -> dict:
     fake.script(_ServedPng(png, sent))
     before = set(bpy.data.images.keys())
     n_before = len(before)
-    request, target = ops.NANOBANANA_OT_generate.build(bpy.context)
+    request, target = ops.Generate.build(bpy.context)
     job = pump.submit(bpy.context, request, target)
     redraws: list[float] = []
     real_redraw = pump._redraw

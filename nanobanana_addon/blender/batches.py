@@ -100,7 +100,7 @@ def _first_request(context, edit: str) -> GenerationRequest:
         return intents.request_from_settings(context.scene.nanobanana, JobKind.GENERATE,
                                              size_hint=(r.resolution_x, r.resolution_y))
     from . import operators
-    op = operators.NANOBANANA_OT_edit_texture if edit == "TEXTURE" else operators.NANOBANANA_OT_edit_render
+    op = operators.EditTexture if edit == "TEXTURE" else operators.EditRender
     request, _target = op.build(context)      # batch results land as images (ImageOnly)
     if request.mask is not None:
         raise errors.batch_no_mask()

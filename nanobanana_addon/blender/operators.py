@@ -1,4 +1,5 @@
-"""One small operator per user action (main thread). A request operator validates,
+"""What each small operator does (main thread); Blender registers their thin declarations
+in classes/operators.py, which load these classes on first use (lazy.py). A request operator validates,
 captures its input images (capture.py), asks intents.py for the request and names a
 Target (targets.py) for the result, submits a job and returns. In background mode
 it waits for the job and applies it before returning, so scripts and the CLI work.
@@ -12,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import bpy
-from bpy.props import IntProperty, StringProperty
 
 from ..core import errors, models
 from ..core.request import JobKind
@@ -74,7 +74,6 @@ def fail(op, exc: BaseException) -> set[str]:
 class _Submit:
     """Base of the operators that send a request: validate cheaply, capture the inputs
     (`build`), hand `request_from_settings` and a Target to the pump, return."""
-    bl_options = {"REGISTER"}
     kind = JobKind.GENERATE
 
     @classmethod
@@ -107,10 +106,7 @@ class _Submit:
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
-    """Generate new image(s) from the prompt (and reference images)"""
-    bl_idname = "nanobanana.generate"
-    bl_label = "Generate"
+class Generate(_Submit):
     kind = JobKind.GENERATE
 
     @classmethod
@@ -125,10 +121,7 @@ class NANOBANANA_OT_generate(_Submit, bpy.types.Operator):
         return request, targets.ImageOnly()
 
 
-class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
-    """Send the viewport (or a camera render) with the prompt as an edit instruction"""
-    bl_idname = "nanobanana.edit_render"
-    bl_label = "Edit Render"
+class EditRender(_Submit):
     kind = JobKind.EDIT_RENDER
 
     @classmethod
@@ -151,10 +144,7 @@ class NANOBANANA_OT_edit_render(_Submit, bpy.types.Operator):
         return request, targets.ImageOnly()
 
 
-class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
-    """Edit the selected texture with the prompt; the result goes back on the same node"""
-    bl_idname = "nanobanana.edit_texture"
-    bl_label = "Edit Texture"
+class EditTexture(_Submit):
     kind = JobKind.EDIT_TEXTURE
 
     @classmethod
@@ -166,7 +156,7 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
             except errors.NanoBananaError as exc:
                 cls.poll_message_set(str(exc))
                 return False
-        return super().poll(context)
+        return _Submit.poll.__func__(cls, context)
 
     @classmethod
     def build(cls, context):
@@ -183,10 +173,7 @@ class NANOBANANA_OT_edit_texture(_Submit, bpy.types.Operator):
         return request, targets.ReplaceNode(apply.stable_ref(mat), node, space)
 
 
-class NANOBANANA_OT_dismiss_status(bpy.types.Operator):
-    """Hide this message"""
-    bl_idname = "nanobanana.dismiss_status"
-    bl_label = "Dismiss"
+class DismissStatus:
 
     def execute(self, context):
         from . import runtime
@@ -194,10 +181,7 @@ class NANOBANANA_OT_dismiss_status(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
-    """Continue editing the last result with the prompt as a follow-up instruction"""
-    bl_idname = "nanobanana.refine"
-    bl_label = "Refine Last"
+class Refine(_Submit):
     kind = JobKind.REFINE
 
     @classmethod
@@ -206,7 +190,7 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
         if not bpy.app.background and not runtime.STATE.last_turns:
             cls.poll_message_set("Generate or edit an image first")
             return False
-        return super().poll(context)
+        return _Submit.poll.__func__(cls, context)
 
     @classmethod
     def build(cls, context):
@@ -219,12 +203,7 @@ class NANOBANANA_OT_refine(_Submit, bpy.types.Operator):
         return request, st.last_target.for_refine()
 
 
-class NANOBANANA_OT_cancel(bpy.types.Operator):
-    """Cancel a running generation (all when no job is given)"""
-    bl_idname = "nanobanana.cancel"
-    bl_label = "Cancel"
-    bl_options = {"REGISTER"}
-    job_id: IntProperty(default=0)  # type: ignore[valid-type]
+class Cancel:
 
     def execute(self, context):
         from . import pump, runtime
@@ -235,11 +214,7 @@ class NANOBANANA_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_revert_texture(bpy.types.Operator):
-    """Put the original image back on the active Image Texture node"""
-    bl_idname = "nanobanana.revert_texture"
-    bl_label = "Revert to Original"
-    bl_options = {"REGISTER", "UNDO"}
+class RevertTexture:
 
     def execute(self, context):
         from . import apply
@@ -254,10 +229,7 @@ class NANOBANANA_OT_revert_texture(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_open_preferences(bpy.types.Operator):
-    """Open the add-on preferences (API key)"""
-    bl_idname = "nanobanana.open_preferences"
-    bl_label = "Open Preferences"
+class OpenPreferences:
 
     def execute(self, context):
         bpy.ops.screen.userpref_show("INVOKE_DEFAULT")
@@ -266,10 +238,7 @@ class NANOBANANA_OT_open_preferences(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_enable_online_access(bpy.types.Operator):
-    """Allow Blender to use the internet (needed to reach Gemini)"""
-    bl_idname = "nanobanana.enable_online_access"
-    bl_label = "Enable Online Access"
+class EnableOnlineAccess:
 
     def execute(self, context):
         from . import runtime
@@ -278,11 +247,7 @@ class NANOBANANA_OT_enable_online_access(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_switch_model(bpy.types.Operator):
-    """Switch to another model"""
-    bl_idname = "nanobanana.switch_model"
-    bl_label = "Switch Model"
-    model: StringProperty()  # type: ignore[valid-type]
+class SwitchModel:
 
     def execute(self, context):
         from . import live_models, runtime
@@ -297,10 +262,7 @@ class NANOBANANA_OT_switch_model(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_refresh_models(bpy.types.Operator):
-    """Ask Gemini which image models your key can use now (the list is kept for a day)"""
-    bl_idname = "nanobanana.refresh_models"
-    bl_label = "Refresh Model List"
+class RefreshModels:
 
     def execute(self, context):
         from . import live_models
@@ -311,11 +273,7 @@ class NANOBANANA_OT_refresh_models(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_reference_add(bpy.types.Operator):
-    """Add a reference image slot"""
-    bl_idname = "nanobanana.reference_add"
-    bl_label = "Add Reference"
-    bl_options = {"REGISTER", "UNDO"}
+class ReferenceAdd:
 
     def execute(self, context):
         s = _settings(context)
@@ -324,11 +282,7 @@ class NANOBANANA_OT_reference_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_reference_remove(bpy.types.Operator):
-    """Remove the selected reference image slot"""
-    bl_idname = "nanobanana.reference_remove"
-    bl_label = "Remove Reference"
-    bl_options = {"REGISTER", "UNDO"}
+class ReferenceRemove:
 
     def execute(self, context):
         s = _settings(context)
@@ -336,10 +290,3 @@ class NANOBANANA_OT_reference_remove(bpy.types.Operator):
             s.references.remove(s.reference_index)
             s.reference_index = max(0, s.reference_index - 1)
         return {"FINISHED"}
-
-
-CLASSES = (NANOBANANA_OT_generate, NANOBANANA_OT_edit_render, NANOBANANA_OT_edit_texture,
-           NANOBANANA_OT_refine, NANOBANANA_OT_dismiss_status, NANOBANANA_OT_cancel, NANOBANANA_OT_revert_texture,
-           NANOBANANA_OT_open_preferences, NANOBANANA_OT_enable_online_access,
-           NANOBANANA_OT_switch_model, NANOBANANA_OT_refresh_models, NANOBANANA_OT_reference_add,
-           NANOBANANA_OT_reference_remove)

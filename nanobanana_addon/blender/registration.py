@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bpy
 
+from .classes import operators
 from . import (
     batches,
     gallery,
@@ -11,7 +12,6 @@ from . import (
     key_check,
     mask_ops,
     material_ops,
-    operators,
     panels,
     preferences,
     properties,

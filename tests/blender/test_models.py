@@ -146,7 +146,7 @@ def test_every_switch_between_models_keeps_ratio_size_and_request_valid(fake, sc
                     info_b = models.lookup(b)
                     assert s.image_size in info_b.sizes, (a, b, size)            # never blank
                     assert s.aspect_ratio == "AUTO" or s.aspect_ratio in info_b.aspect_ratios
-                    request, _target = ops.NANOBANANA_OT_generate.build(bpy.context)
+                    request, _target = ops.Generate.build(bpy.context)
                     assert request.model == b
                     assert request.image_size is None or request.image_size in info_b.image_sizes
                     assert request.aspect_ratio in info_b.aspect_ratios, (a, b, ratio)

@@ -78,7 +78,7 @@ def test_every_state_draws_and_fits_the_sidebar(fake, scene, monkeypatch, space,
         elif state == "generating":
             fake.latency = 1.0
             ops = addon_module("operators")
-            addon_module("pump").submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+            addon_module("pump").submit(bpy.context, *ops.Generate.build(bpy.context))
             time.sleep(0.2)
         drawn = draw_all(space)
         assert_fits(drawn)
@@ -131,7 +131,7 @@ def test_a_message_can_be_dismissed_and_working_is_not_shown_as_done(fake, scene
 def test_running_jobs_are_in_the_editor_headers_with_cancel(fake, scene):
     fake.latency = 1.0
     ops = addon_module("operators")
-    job = addon_module("pump").submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    job = addon_module("pump").submit(bpy.context, *ops.Generate.build(bpy.context))
     bar = addon_module("header_progress")
     holder = type("Header", (), {"layout": Layout()})()
     bar.draw(holder, bpy.context)

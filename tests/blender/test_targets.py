@@ -101,11 +101,11 @@ def test_results_follow_objects_through_renames_and_say_where_they_are_when_gone
     ops = addon_module("operators")
     fake.latency = 0.5
     cube = bpy.data.objects["Cube"]
-    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    job = pump.submit(bpy.context, *ops.Generate.build(bpy.context))
     cube.name = "Hero Rock"                          # renamed while Gemini works
     level, _text = pump.wait_and_apply(job)
     assert level == "INFO" and bpy.data.objects["Hero Rock"].active_material is not None
-    job = pump.submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    job = pump.submit(bpy.context, *ops.Generate.build(bpy.context))
     bpy.data.objects.remove(bpy.data.objects["Hero Rock"])          # deleted while it works
     level, text = pump.wait_and_apply(job)
     assert level == "WARNING" and "were deleted" in text and "history" in text

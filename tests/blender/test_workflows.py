@@ -37,7 +37,7 @@ def generate(**settings):
 def start_generate():
     """What the Generate button does in the UI: submit and return at once (no waiting)."""
     ops = addon_module("operators")
-    return addon_module("pump").submit(bpy.context, *ops.NANOBANANA_OT_generate.build(bpy.context))
+    return addon_module("pump").submit(bpy.context, *ops.Generate.build(bpy.context))
 
 
 def test_generate_makes_packed_image_and_material(fake, scene):
