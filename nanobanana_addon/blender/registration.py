@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bpy
 
-from .classes import operators
 from . import (
     batches,
     gallery,
@@ -21,6 +20,7 @@ from . import (
     texturing,
     variation_pick,
 )
+from .classes import operators
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
