@@ -93,14 +93,26 @@ def behaviour(path: str, *callbacks: str) -> Callable[[type], type]:
     return decorate
 
 
-def function(path: str, n_args: int) -> Callable:
-    """A property callback Blender can check (its argument count) that runs `path`."""
-    if n_args == 1:
-        def one(a):
+def function(path: str, n_args: int, persistent: bool = False) -> Callable:
+    """A callback Blender can check (its argument count) that runs `path` when called:
+    property `update=`/`items=`/`get=`/`set=`, a timer (0 args), an app handler (2 args;
+    `persistent=True` keeps it across file loads, as `bpy.app.handlers.persistent`)."""
+    if n_args == 0:
+        def call():
+            return resolve(path)()
+    elif n_args == 1:
+        def call(a):            # type: ignore[misc]
             return resolve(path)(a)
-        return one
-    if n_args == 2:
-        def two(a, b):
+    elif n_args == 2:
+        def call(a, b):         # type: ignore[misc]
             return resolve(path)(a, b)
-        return two
-    raise ValueError(n_args)
+    elif n_args == 3:
+        def call(a, b, c):      # type: ignore[misc]
+            return resolve(path)(a, b, c)
+    else:
+        raise ValueError(n_args)
+    call.__name__ = path.rpartition(":")[2]
+    if persistent:
+        from bpy.app.handlers import persistent as keep
+        return keep(call)
+    return call
