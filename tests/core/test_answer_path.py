@@ -15,7 +15,7 @@ import time
 import pytest
 from conftest import KEY, ROOT, png
 
-from nanobanana_addon.core import durable, history, images, pipeline
+from nanobanana_addon.core import durable, errors, history, images, pipeline
 from nanobanana_addon.core.client import ClientConfig
 from nanobanana_addon.core.request import GenerationRequest, InputImage
 
@@ -99,3 +99,30 @@ def test_input_thumbnails_are_made_once_while_gemini_works(tmp_path, fake, monke
     assert all(m["inputs"][0]["thumbnail_png"] == metas[0]["inputs"][0]["thumbnail_png"] for m in metas)
     assert metas[0]["inputs"][0]["name"] == "wall.png"
     assert durable.wait(10)
+
+
+def _noisy(fmt: str) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+    px = np.random.default_rng(3).integers(0, 255, (512, 512, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(px, "RGB").save(out, fmt)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_an_answer_cut_short_is_refused_and_a_whole_one_is_not_decoded(fmt, monkeypatch):
+    from PIL import Image, ImageFile
+    data = _noisy(fmt)
+    for cut in (len(data) // 3, len(data) * 2 // 3, len(data) - 3):
+        with pytest.raises(errors.MalformedResponse, match="could not be read"):
+            images.check_output(data[:cut])
+
+    def no_decode(self, *a, **kw):
+        raise AssertionError("pixels decoded on the answer path")
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decode)
+    monkeypatch.setattr(Image.Image, "load", no_decode)
+    monkeypatch.setattr(Image.Image, "verify", no_decode)
+    assert images.check_output(data) == (512, 512, f"image/{fmt.lower()}")
