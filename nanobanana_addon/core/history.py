@@ -1,7 +1,9 @@
 """On-disk library of every generation: one image file + one JSON sidecar per result.
 
 Written by the worker thread before Blender data is touched, with atomic writes (temp
-file, fsync, rename), so a crash or a full disk never leaves half a file. Failed and
+file, fsync, rename), so a crash or a full disk never leaves half a file. A job's results
+are renamed into place before they land and fsynced just after, off that path
+(`durable.py` says why that keeps the guarantee). Failed and
 refused attempts are recorded too (sidecar only). A folder edited by hand (missing
 images, corrupt JSON, foreign files) is tolerated: bad entries are skipped, never fatal.
 The API key is never written here: sidecars hold only the fields listed in `record()`.
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import errors, history_index, images
+from . import durable, errors, history_index, images
 from .history_index import IndexUnavailable
 from .request import GenerationRequest, GenerationResult, JobKind, Part, Turn
 
@@ -114,16 +116,20 @@ class Entry:
             return 0.0
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write bytes so that `path` is either absent/old or complete, never partial."""
+def atomic_write(path: Path, data: bytes, *, sync_later: bool = False) -> None:
+    """Write bytes so that `path` is either absent/old or complete, never partial.
+    `sync_later`: complete at its name when this returns, fsynced by durable.py after."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if not sync_later:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
+        if sync_later:
+            durable.later(path)
     except OSError as exc:
         try:
             tmp.unlink()
@@ -149,8 +155,12 @@ class History:
 
     def record(self, request: GenerationRequest, *, result: GenerationResult | None = None,
                image_index: int = 0, error: errors.NanoBananaError | None = None,
-               blend_file: str = "", extra: dict[str, Any] | None = None) -> Entry:
-        """Save one result image (or one failure) with its sidecar. Image first."""
+               blend_file: str = "", extra: dict[str, Any] | None = None,
+               inputs: list[dict[str, Any]] | None = None, sync_later: bool = False) -> Entry:
+        """Save one result image (or one failure) with its sidecar. Image first.
+        `inputs`: describe_inputs(request.images) made beforehand (while Gemini worked);
+        `sync_later`: the files are complete at their names on return, fsynced just after
+        (a job's results: their fsync is not on the way to the artist seeing them)."""
         entry_id = self._new_id()
         day = self.root / entry_id[:8]
         meta: dict[str, Any] = {
@@ -159,18 +169,18 @@ class History:
             "prompt": request.prompt, "model": request.model,
             "settings": {"aspect_ratio": request.aspect_ratio, "image_size": request.image_size,
                          "variations": request.variations, "seamless": request.seamless},
-            "inputs": [self._describe_input(i.data, i.role, i.name) for i in request.images],
+            "inputs": self.describe_inputs(request.images) if inputs is None else inputs,
             "turns_before": len(request.history),
             "blend_file": blend_file, **(extra or {}),
         }
         if result is not None:
             img = result.images[image_index]
             name = f"{entry_id}{img.extension}"
-            atomic_write(day / name, img.data)
-            meta.update(self._save_mask(request.mask, day, entry_id))
+            atomic_write(day / name, img.data, sync_later=sync_later)
+            meta.update(self._save_mask(request.mask, day, entry_id, sync_later))
             per_image_cost = (result.cost_usd / len(result.images)) if result.cost_usd is not None else None
             meta.update({
-                "conversation": self._save_turns(result.turns, img.data, name),
+                "conversation": self._save_turns(result.turns, img.data, name, sync_later),
                 "image_file": name, "width": img.width, "height": img.height,
                 "mime_type": img.mime_type, "text": result.text,
                 "finish_reason": result.finish_reason, "model_version": result.model_version,
@@ -184,7 +194,7 @@ class History:
         # one pasted into the prompt; signatures and thumbnails are bytes, kept exact.
         meta = errors.redact_all(meta, skip=frozenset({"signature", "thumbnail_png"}))
         sidecar = day / f"{entry_id}.json"
-        atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"))
+        atomic_write(sidecar, json.dumps(meta, indent=1).encode("utf-8"), sync_later=sync_later)
         self.index.add(sidecar, meta)          # after the sidecar, never instead; never raises
         return Entry(entry_id, sidecar, meta)
 
@@ -195,12 +205,12 @@ class History:
     MASK_SUFFIX = ".mask.png"
 
     @classmethod
-    def _save_mask(cls, mask: Any, day: Path, entry_id: str) -> dict[str, Any]:
+    def _save_mask(cls, mask: Any, day: Path, entry_id: str, sync_later: bool = False) -> dict[str, Any]:
         png, settings = getattr(mask, "png", b""), getattr(mask, "settings", None)
         if not png or not callable(settings):
             return {}
         name = f"{entry_id}{cls.MASK_SUFFIX}"
-        atomic_write(day / name, png)
+        atomic_write(day / name, png, sync_later=sync_later)
         return {"mask": {"file": name, **settings()}}
 
     # ---------------------------------------------------------------- conversations
@@ -211,7 +221,8 @@ class History:
     def blobs(self) -> Path:
         return self.root / "blobs"
 
-    def _save_turns(self, turns: list[Turn], result_data: bytes, result_file: str) -> list[dict]:
+    def _save_turns(self, turns: list[Turn], result_data: bytes, result_file: str,
+                    sync_later: bool = False) -> list[dict]:
         saved = []
         for turn in turns:
             parts = []
@@ -230,7 +241,7 @@ class History:
                     else:
                         sha = hashlib.sha256(p.data).hexdigest()
                         if not (self.blobs / sha).exists():
-                            atomic_write(self.blobs / sha, p.data)
+                            atomic_write(self.blobs / sha, p.data, sync_later=sync_later)
                         d["blob"] = sha
                 parts.append(d)
             saved.append({"role": turn.role, "parts": parts})
@@ -258,6 +269,13 @@ class History:
         except (OSError, KeyError, TypeError, ValueError):
             return None
         return turns
+
+    @classmethod
+    def describe_inputs(cls, inputs) -> list[dict[str, Any]]:
+        """The sidecar's "inputs" (hash, size, 96 px thumbnail of each image sent): the
+        same for every variation and known before the answer, so a job makes it once
+        while Gemini works rather than after the answer, once per variation."""
+        return [cls._describe_input(i.data, i.role, i.name) for i in inputs]
 
     @staticmethod
     def _describe_input(data: bytes, role: str, name: str) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """The work one job does on its worker thread: call Gemini, then save every result (and
 every failure) to history, before the main thread touches any Blender data. A result
 that arrives after a cancel is saved too, with `"cancelled": true` in its sidecar.
+Between the answer and the hand-over only what must come first is done: the answer's
+checks and the history files written and renamed into place; their fsync follows on
+durable.py's thread, and the sidecar's input thumbnails are made while Gemini works.
 
 Returns an Outcome the Blender pump applies. No bpy here.
 """
@@ -66,6 +69,30 @@ def prepare(request: GenerationRequest) -> GenerationRequest:
     return replace(request, images=prepared)
 
 
+class _InputsMeanwhile:
+    """History.describe_inputs(request.images) (hashes, thumbnails: a PNG input is
+    decoded) on a thread of its own while the request is out; get() waits for it. None
+    if it failed: record() then describes them itself (and says nothing either way)."""
+
+    def __init__(self, request: GenerationRequest):
+        self._done = threading.Event()
+        self._value: list[dict] | None = None
+        self._images = request.images
+        threading.Thread(target=self._run, name="nanobanana-inputs", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._value = History.describe_inputs(self._images)
+        except Exception:  # noqa: BLE001 - record() describes them itself
+            self._value = None
+        finally:
+            self._done.set()
+
+    def get(self) -> list[dict] | None:
+        self._done.wait()
+        return self._value
+
+
 def run(request: GenerationRequest, config: ClientConfig, history: History | None,
         cancel: threading.Event, blend_file: str = "") -> Outcome:
     masked = None
@@ -75,6 +102,13 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
     request = prepare(request)
     outcome = Outcome(request)
     lock = threading.Lock()
+    inputs = _InputsMeanwhile(request) if history is not None and request.images else None
+
+    def record(res: GenerationResult, i: int, extra: dict | None) -> Entry | None:
+        if history is None:
+            return None
+        return history.record(request, result=res, image_index=i, blend_file=blend_file, extra=extra,
+                              inputs=inputs.get() if inputs else None, sync_later=True)
 
     def keep(result: GenerationResult) -> None:
         # Runs as soon as each variation arrives: the paid image reaches disk first. After
@@ -91,8 +125,7 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
         saved: list[Entry | None] = []
         for i in range(len(result.images)):
             try:
-                saved.append(history.record(request, result=result, image_index=i,
-                                            blend_file=blend_file, extra=extra) if history else None)
+                saved.append(record(result, i, extra))
             except HistoryWriteError as exc:
                 saved.append(None)
                 with lock:
@@ -101,9 +134,7 @@ def run(request: GenerationRequest, config: ClientConfig, history: History | Non
         if request.seamless and request.seamless_fix:   # issue 12 hook: make it tile (core/seamless.py)
             from . import seamless
             result, saved, notes = seamless.ensure(
-                result, saved, request, lambda r: client_for(config).generate(r, cancel),
-                lambda res, i, extra: history.record(request, result=res, image_index=i, blend_file=blend_file,
-                                                     extra=extra) if history else None)
+                result, saved, request, lambda r: client_for(config).generate(r, cancel), record)
         with lock:
             outcome.warnings.extend(w for w in result.warnings if w not in outcome.warnings)
             outcome.results.append(result)

@@ -97,7 +97,7 @@ def from_response(response: Any, request: GenerationRequest) -> GenerationResult
             w, h, mime = images.probe(blob.data)       # the header first: refuse absurd sizes
             if w * h > images.MAX_INPUT_PIXELS:
                 raise errors.malformed(f"an image of {w}×{h} pixels")
-            # Decoded here, on the worker: the main thread packs it without a check.
+            # Checked whole here, on the worker: the main thread packs it without a check.
             w, h, mime = images.check_output(blob.data)
             outputs.append(OutputImage(blob.data, mime, w, h))
         elif p.text:
