@@ -83,7 +83,7 @@ def run(views: int, size: str) -> dict:
     tex, pump, runtime = mod("texturing"), mod("pump"), mod("runtime")
     s = bpy.context.scene.nanobanana
     s.bake_size, s.texture_views = size, max(2, views)
-    op = tex.NANOBANANA_OT_texture_from_view if views == 1 else tex.NANOBANANA_OT_texture_object
+    op = tex.TextureFromView if views == 1 else tex.TextureObject
     t0 = now()
     request, target = op.build(bpy.context)
     press = now() - t0
@@ -112,7 +112,7 @@ def press_phase(views: int = 4, repeats: int = 3) -> dict:
     before, after, slices = [], [], []
     for _ in range(repeats):
         t0 = now()
-        tex.NANOBANANA_OT_texture_object.build(bpy.context)
+        tex.TextureObject.build(bpy.context)
         before.append(now() - t0)
         t0 = now()
         steps = steps_mod.CaptureSteps(bpy.context, views)
