@@ -61,7 +61,9 @@ now = time.perf_counter
 
 
 def mod(name: str):
-    return sys.modules[f"{MODULE}.blender.{name}"]
+    """An add-on module, imported if not loaded yet (feature modules load on first use)."""
+    import importlib
+    return importlib.import_module(f"{MODULE}.blender.{name}")
 
 
 def scene(segments: int, rings: int) -> bpy.types.Object:
