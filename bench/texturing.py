@@ -61,7 +61,9 @@ now = time.perf_counter
 
 
 def mod(name: str):
-    return sys.modules[f"{MODULE}.blender.{name}"]
+    """An add-on module, imported if not loaded yet (feature modules load on first use)."""
+    import importlib
+    return importlib.import_module(f"{MODULE}.blender.{name}")
 
 
 def scene(segments: int, rings: int) -> bpy.types.Object:
@@ -83,7 +85,7 @@ def run(views: int, size: str) -> dict:
     tex, pump, runtime = mod("texturing"), mod("pump"), mod("runtime")
     s = bpy.context.scene.nanobanana
     s.bake_size, s.texture_views = size, max(2, views)
-    op = tex.NANOBANANA_OT_texture_from_view if views == 1 else tex.NANOBANANA_OT_texture_object
+    op = tex.TextureFromView if views == 1 else tex.TextureObject
     t0 = now()
     request, target = op.build(bpy.context)
     press = now() - t0
@@ -112,7 +114,7 @@ def press_phase(views: int = 4, repeats: int = 3) -> dict:
     before, after, slices = [], [], []
     for _ in range(repeats):
         t0 = now()
-        tex.NANOBANANA_OT_texture_object.build(bpy.context)
+        tex.TextureObject.build(bpy.context)
         before.append(now() - t0)
         t0 = now()
         steps = steps_mod.CaptureSteps(bpy.context, views)

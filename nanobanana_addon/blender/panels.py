@@ -11,7 +11,7 @@ from collections.abc import Callable
 import bpy
 
 from ..core import errors, models
-from . import gallery, operators, panel_materials, properties, texturing
+from . import gallery, operators, panel_materials, properties
 
 CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
@@ -226,9 +226,14 @@ def _main_poll(cls, context) -> bool:
     return cls.bl_space_type != "NODE_EDITOR" or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
 
 
+def _texturing():
+    from . import texturing  # loaded on the Texture section's first draw, not at enable
+    return texturing
+
+
 # (name part, label, draw function, options); the first is the parent of the others.
 SECTIONS: tuple[tuple[str, str, Callable, set[str]], ...] = (("main", "Nano Banana", draw_main, set()),
-            ("texture", "Texture", lambda layout, context: texturing.draw_panel(layout, context), set()),
+            ("texture", "Texture", lambda layout, context: _texturing().draw_panel(layout, context), set()),
             ("refs", "Reference Images", draw_references, {"DEFAULT_CLOSED"}),
             ("materials", "Materials & PBR", panel_materials.draw_materials, {"DEFAULT_CLOSED"}),
             ("history", "History", lambda layout, context: gallery.draw(layout, context), set()))

@@ -15,17 +15,14 @@ from . import (
     preferences,
     properties,
     pump,
-    sequence_ops,
-    texture_capture_steps,
-    texturing,
     variation_pick,
 )
-from .classes import operators
+from .classes import operators, sequence, texturing
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
-           *sequence_ops.CLASSES, *variation_pick.CLASSES)
+           *sequence.CLASSES, *variation_pick.CLASSES)
 
 
 COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
@@ -48,7 +45,7 @@ def register() -> None:
     header_progress.register()
     variation_pick.register()
     batches.register()
-    texture_capture_steps.register()
+    texturing.register()             # the sliced capture's header hook
     if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
         _cli_handle = bpy.utils.register_cli_command(COMMAND, _run_cli)  # type: ignore[func-returns-value]
 
@@ -58,7 +55,7 @@ def unregister() -> None:
     if _cli_handle is not None:
         bpy.utils.unregister_cli_command(_cli_handle)
         _cli_handle = None
-    texture_capture_steps.unregister()
+    texturing.unregister()
     batches.unregister()
     variation_pick.unregister()
     header_progress.unregister()

@@ -1,14 +1,16 @@
 """Edit Sequence (issue 13): one instruction over every frame of an image sequence.
 
-Owns the operator `nanobanana.edit_sequence`, the `EditFrames` target and loading the edited
-frames back as one image sequence. The frames come from the Image Editor's image when its
-source is an Image Sequence, from the scene's frame range rendered to files
-(`use_renders`), or from a file / pattern (`filepath`: scripts and the command line).
+Owns what the operator `nanobanana.edit_sequence` does, the `EditFrames` target and
+loading the edited frames back as one image sequence. The frames come from the Image
+Editor's image when its source is an Image Sequence, from the scene's frame range rendered
+to files (`use_renders`), or from a file / pattern (`filepath`: scripts and the command line).
 Planning and the run are core/sequence.py: frame 1 is sent alone, then the others in
 parallel with its answer as a reference, each answer saved to history and written as
 `<stem>_nb_####.png` next to the originals on the job's worker. `place()` (main thread)
 loads those files as one Image with source 'SEQUENCE' and shows it in the Image Editor.
-Same job, pump, history and cancel as every other request.
+Same job, pump, history and cancel as every other request. Blender registers the
+operator's thin declaration (classes/sequence.py, with its properties); `EditSequence` here
+is its code, loaded on the first call (lazy.py).
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
 
 from ..core import errors, images, models
 from ..core.request import JobKind
@@ -176,27 +177,9 @@ def build(context, filepath: str = "", frames: str = "", use_renders: bool = Fal
     return request, EditFrames(plan=plan, frame_start=frame_start, frame_offset=frame_offset)
 
 
-class NANOBANANA_OT_edit_sequence(operators._Submit, bpy.types.Operator):
-    """Edit every frame of an image sequence with the prompt, in one style: the first edited
-    frame goes along as a reference with the others. Written as numbered files next to the
-    originals and loaded as an image sequence"""
-    bl_idname = "nanobanana.edit_sequence"
-    bl_label = "Edit Sequence"
+class EditSequence(operators._Submit):
+    """nanobanana.edit_sequence (declared in classes/sequence.py, with its properties)."""
     kind = JobKind.EDIT_SEQUENCE
-
-    filepath: StringProperty(  # type: ignore[valid-type]
-        name="Sequence", subtype="FILE_PATH", options={"SKIP_SAVE"},
-        description="One numbered file of the sequence, or a pattern such as shot_####.png "
-                    "(default: the image sequence in the Image Editor)")
-    frames: StringProperty(  # type: ignore[valid-type]
-        name="Frames", options={"SKIP_SAVE"},
-        description="Only these frames, as START-END (default: the whole sequence)")
-    use_renders: BoolProperty(  # type: ignore[valid-type]
-        name="Rendered Frames", options={"SKIP_SAVE"},
-        description="The scene's frame range, as rendered to the Output path")
-    output_dir: StringProperty(  # type: ignore[valid-type]
-        name="Output Folder", subtype="DIR_PATH", options={"SKIP_SAVE"},
-        description="Where the edited frames go (default: next to the originals)")
 
     def build(self, context):  # type: ignore[override]  # reads this call's properties
         return build(context, self.filepath, self.frames, self.use_renders, self.output_dir)
@@ -215,5 +198,3 @@ def draw_button(layout, context) -> None:
         if state is not None and state.stage:
             layout.label(text=f"Sequence: {state.stage}", icon="SORTTIME")
 
-
-CLASSES = (NANOBANANA_OT_edit_sequence,)

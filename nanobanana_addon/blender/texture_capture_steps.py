@@ -13,6 +13,9 @@ textured object is deleted or changed between ticks, the capture stops with a me
 
 texturing.build() stays synchronous for scripts, the command line and background mode;
 `SlicedCapture` is the invoke/modal the Texture All Around operator uses in a window.
+Blender registers `CancelTextureCapture` and the header hook from classes/texturing.py,
+which loads this module on first use (lazy.py); the header draws through `draw_header`
+only while this module is loaded and a capture runs.
 """
 from __future__ import annotations
 
@@ -250,10 +253,8 @@ class SlicedCapture:
         self._end(context)
 
 
-class NANOBANANA_OT_cancel_texture_capture(bpy.types.Operator):
-    """Stop capturing the views: nothing is sent"""
-    bl_idname = "nanobanana.cancel_texture_capture"
-    bl_label = "Cancel Capture"
+class CancelTextureCapture:
+    """nanobanana.cancel_texture_capture (declared in classes/texturing.py)."""
 
     @classmethod
     def poll(cls, context):
@@ -266,21 +267,10 @@ class NANOBANANA_OT_cancel_texture_capture(bpy.types.Operator):
 
 
 def draw_header(self, context) -> None:
-    """In the 3D View header while views are captured: progress and a cancel button."""
+    """In the 3D View header while views are captured: progress and a cancel button
+    (called by classes/texturing.py's header hook only while ACTIVE is not empty)."""
     if not ACTIVE:
         return
     row = self.layout.row(align=True)
     row.label(text=ACTIVE[0].progress_text(), icon="SORTTIME")
-    row.operator(NANOBANANA_OT_cancel_texture_capture.bl_idname, text="", icon="X")
-
-
-def register() -> None:
-    bpy.types.VIEW3D_HT_header.append(draw_header)
-
-
-def unregister() -> None:
-    bpy.types.VIEW3D_HT_header.remove(draw_header)
-    ACTIVE.clear()
-
-
-CLASSES = (NANOBANANA_OT_cancel_texture_capture,)
+    row.operator("nanobanana.cancel_texture_capture", text="", icon="X")

@@ -11,6 +11,10 @@ get the first view's answer as a reference, for one consistent style), then proj
 bakes every answer into each mesh's UV map with core/projection.py, and encodes the
 texture as PNG. `place()` (main thread) only packs those bytes and wires the material, so
 the main thread never runs the per-texel work.
+
+Blender registers the operators' thin declarations (classes/texturing.py); their code is
+the plain classes at the end of this module, loaded on the first call (lazy.py), so
+enabling the add-on does not load this module.
 """
 from __future__ import annotations
 
@@ -30,7 +34,6 @@ from ..core.request import JobKind
 from . import operators, properties
 from .numpy_guard import needs_numpy
 from .targets import ImageOnly, Target
-from .texture_capture_steps import CLASSES as CAPTURE_CLASSES
 from .texture_capture_steps import SlicedCapture
 
 if TYPE_CHECKING:
@@ -767,6 +770,8 @@ def bake_target(context, arrays: PressArrays, views: tuple[View, ...],
 
 
 # ---------------------------------------------------------------- operators
+# What the operators declared in classes/texturing.py do (lazy.py copies each class onto
+# its registered one on the first call; `super()` does not work there).
 class _TextureSubmit(operators._Submit):
     kind = JobKind.TEXTURE
     execute = needs_numpy(operators._Submit.execute)     # projection and bake are NumPy
@@ -782,25 +787,19 @@ class _TextureSubmit(operators._Submit):
         if (space is None or space.type != "VIEW_3D") and context.scene.camera is None:
             cls.poll_message_set("Run this from a 3D View, or add an active camera")
             return False
-        return super().poll(context)
+        return operators._Submit.poll.__func__(cls, context)  # type: ignore[attr-defined]
 
 
-class NANOBANANA_OT_texture_from_view(_TextureSubmit, bpy.types.Operator):
-    """Paint the selected meshes as the prompt says, seen from this view (the viewport, or
-    the active camera), and bake the result into their UV maps"""
-    bl_idname = "nanobanana.texture_from_view"
-    bl_label = "Texture from View"
+class TextureFromView(_TextureSubmit):
+    """nanobanana.texture_from_view: the viewport, or the active camera."""
 
     @classmethod
     def build(cls, context):
         return build(context)
 
 
-class NANOBANANA_OT_texture_object(SlicedCapture, _TextureSubmit, bpy.types.Operator):
-    """Paint the selected meshes all around: several views (one request each, in one
-    style), blended where each sees the surface best and baked into their UV maps"""
-    bl_idname = "nanobanana.texture_object"
-    bl_label = "Texture All Around"
+class TextureObject(SlicedCapture, _TextureSubmit):
+    """nanobanana.texture_object: views all around."""
     # In a window, invoke captures one view per timer event (texture_capture_steps.py).
     invoke = needs_numpy(SlicedCapture.invoke)
 
@@ -813,11 +812,8 @@ class NANOBANANA_OT_texture_object(SlicedCapture, _TextureSubmit, bpy.types.Oper
         return build(context, around=cls.around(context))
 
 
-class NANOBANANA_OT_revert_texture_bake(bpy.types.Operator):
-    """Give the selected objects back the materials they had before Nano Banana textured them"""
-    bl_idname = "nanobanana.revert_texture_bake"
-    bl_label = "Revert Texture"
-    bl_options = {"REGISTER", "UNDO"}
+class RevertTextureBake:
+    """nanobanana.revert_texture_bake: the materials from before the first bake."""
 
     @classmethod
     def poll(cls, context):
@@ -867,6 +863,3 @@ def draw_panel(layout, context) -> None:
             box.label(text=line, icon="CHECKMARK" if i == 0 else "BLANK1")
     layout.operator("nanobanana.revert_texture_bake", icon="LOOP_BACK")
 
-
-CLASSES = (NANOBANANA_OT_texture_from_view, NANOBANANA_OT_texture_object,
-           NANOBANANA_OT_revert_texture_bake, *CAPTURE_CLASSES)

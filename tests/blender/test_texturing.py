@@ -263,7 +263,7 @@ def test_the_view_is_the_one_captured_when_the_button_was_pressed(fake, scene):
     cam = scene.camera
     bpy.context.view_layer.update()
     pressed = cam.matrix_world.copy()
-    job = pump.submit(bpy.context, *tex.NANOBANANA_OT_texture_from_view.build(bpy.context))
+    job = pump.submit(bpy.context, *tex.TextureFromView.build(bpy.context))
     cam.matrix_world = Matrix.Rotation(2.0, 4, "Z") @ pressed        # the artist orbits away
     level, text = pump.wait_and_apply(job)
     assert level == "INFO", text
@@ -280,7 +280,7 @@ def test_cancel_while_texturing_leaves_nothing(fake, scene):
     def ours():
         return [i.name for i in bpy.data.images if i.type != "RENDER_RESULT"], len(bpy.data.materials)
     before = ours()
-    job = pump.submit(bpy.context, *tex.NANOBANANA_OT_texture_from_view.build(bpy.context))
+    job = pump.submit(bpy.context, *tex.TextureFromView.build(bpy.context))
     time.sleep(0.2)
     assert bpy.ops.nanobanana.cancel(job_id=job.id) == {"FINISHED"}
     assert ours() == before
@@ -506,7 +506,7 @@ def test_all_around_in_the_ui_captures_one_view_per_tick_then_sends_the_same_job
     scene.nanobanana.texture_views = 4
     cube = bpy.data.objects["Cube"]
     pump, runtime = addon_module("pump"), addon_module("runtime")
-    _req, sync_target = texturing().NANOBANANA_OT_texture_object.build(bpy.context)
+    _req, sync_target = texturing().TextureObject.build(bpy.context)
     objects_before = {o.name for o in bpy.data.objects}
     steps = capture_steps().CaptureSteps(bpy.context, 4)
     texts = []
@@ -619,3 +619,45 @@ def test_the_modal_sends_after_one_timer_event_per_view_and_esc_sends_nothing(fa
     assert len(fake.generate_requests) == 3
     assert [v.name for v in runtime.STATE.last_target.views] == ["front", "120°", "240°"]
     assert {o.name for o in bpy.data.objects} == objects_before
+
+
+# ---------------------------------------------------------------- loaded on first use (bench P3)
+def test_the_3d_view_header_shows_a_running_capture_with_its_cancel_and_nothing_otherwise(fake, scene):
+    hook = addon_module("classes.texturing").draw_capture_header
+    assert hook in bpy.types.VIEW3D_HT_header._dyn_ui_initialize()
+    idle = type("Header", (), {"layout": Layout()})()
+    hook(idle, bpy.context)
+    assert idle.layout.labels == [] and idle.layout.operators == []
+    scene.nanobanana.texture_views = 4
+    mod = capture_steps()
+    steps = mod.CaptureSteps(bpy.context, 4)
+    mod.ACTIVE[:] = [steps]                      # as the modal operator holds it
+    try:
+        shown = []
+        for _ in range(2):
+            header = type("Header", (), {"layout": Layout()})()
+            hook(header, bpy.context)
+            shown.append((header.layout.labels, header.layout.operators))
+            steps.tick(bpy.context)
+    finally:
+        mod.ACTIVE.clear()
+    assert shown == [(["Capturing view 1 of 4"], ["nanobanana.cancel_texture_capture"]),
+                     (["Capturing view 2 of 4"], ["nanobanana.cancel_texture_capture"])]
+    after = type("Header", (), {"layout": Layout()})()
+    hook(after, bpy.context)
+    assert after.layout.labels == []
+
+
+def test_enabling_in_a_new_blender_loads_no_texturing_or_sequence_code(addon):
+    """What enabling compiles (bench/enable_child.py, a new process with this profile): the
+    declarations of the texturing and sequence operators, not their code."""
+    import json
+    import subprocess
+
+    from conftest import PROFILE, ROOT
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "enable_child.py"), str(PROFILE)],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1])["modules"])
+    assert {"blender.classes.texturing", "blender.classes.sequence"} <= loaded, sorted(loaded)
+    assert not loaded & {"blender.texturing", "blender.texture_capture_steps", "blender.sequence_ops"}, \
+        sorted(loaded)
