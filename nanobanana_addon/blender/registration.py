@@ -5,10 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import (
-    batches,
-    gallery,
     header_progress,
-    key_check,
     mask_ops,
     material_ops,
     panels,
@@ -20,7 +17,7 @@ from . import (
     texturing,
     variation_pick,
 )
-from .classes import operators
+from .classes import batches, gallery, key_check, operators
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
@@ -43,7 +40,6 @@ def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
-    gallery.register()
     pump.register()
     header_progress.register()
     variation_pick.register()
