@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import io
 import json
 import os
@@ -75,7 +76,7 @@ def ms(seconds: float) -> float:
 
 
 def mod(name: str):
-    return sys.modules[f"{MODULE}.blender.{name}"]
+    return importlib.import_module(f"{MODULE}.blender.{name}")     # loaded on first use
 
 
 def row(pid: str, what: str, figure: str, target: str, met: bool | None, data: dict) -> None:
@@ -209,8 +210,9 @@ def bench_b1() -> None:
          "longest_ticks": sorted(phases, key=lambda p: -p["ms"])[:6],
          "note": "POLL_S 60 s -> 0.5 s; fake: PENDING 0.5 s, RUNNING 4 s, in its own process; "
                  "no undo push (bpy has no window), which the UI adds per placed batch result"})
-    if bpy.app.timers.is_registered(batches._tick):
-        bpy.app.timers.unregister(batches._tick)
+    tick = mod("classes.batches").TICK      # the timer batches.ensure_timer registers
+    if bpy.app.timers.is_registered(tick):
+        bpy.app.timers.unregister(tick)
     batches.bpy = bpy
     settings(prompt_text=None)
     drop_results()

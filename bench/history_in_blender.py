@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import os
 import platform
@@ -66,7 +67,7 @@ def row(pid: str, what: str, figure: str, target: str, met: bool | None, data: d
 
 install(ARGS.zip)
 index_loaded_at_enable = f"{MODULE}.core.history_index" in sys.modules
-gallery = sys.modules[f"{MODULE}.blender.gallery"]
+gallery = importlib.import_module(f"{MODULE}.blender.gallery")     # loaded on first draw
 runtime = sys.modules[f"{MODULE}.blender.runtime"]
 gallery.WAKE_NOW = False       # as in the UI: the panel's timer wakes the index's worker
 TICKS: list[float] = []

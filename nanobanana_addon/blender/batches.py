@@ -8,6 +8,9 @@ POLL_S seconds (each batch's id and requests are kept in the history folder's
 `batches.json`, so a batch sent before Blender quit is picked up at the next start), and
 results are placed into the open file through `pump.apply_job`, ~10 ms of them per tick
 every 30 ms, when the batch was sent from this file. Every result is in history whichever file is open.
+
+Blender registers the operators and the sub-panel as thin declarations (classes/batches.py,
+which also starts the poll timer at enable); this module loads on their first use (lazy.py).
 """
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from ..core import errors, models
 from ..core.request import JobKind
@@ -31,8 +33,8 @@ if TYPE_CHECKING:   # .intents, .pump, .runtime, .targets, ..core.jobs load on f
     from ..core.request import GenerationRequest
     from . import targets
 
-POLL_S = 60.0            # how often unfinished batches are asked about (UI)
-FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
+POLL_S = 60.0            # how often unfinished batches are asked about (UI); the first
+                         # tick (classes/batches.FIRST_POLL_S after start-up) asks at once
 PLACE_BUDGET_S = 0.010   # main-thread time per tick for placing results (one at least)
 PLACE_TICK_S = 0.03      # next tick while results wait to be placed (the UI runs in between)
 TICK_S = 0.5
@@ -297,24 +299,15 @@ def _can_poll() -> bool:
 
 
 def ensure_timer() -> None:
-    if not bpy.app.background and not bpy.app.timers.is_registered(_tick):
-        bpy.app.timers.register(_tick, first_interval=TICK_S, persistent=True)
+    """The timer registered is classes/batches.TICK (it calls _tick), the one enabling
+    registers: never two of them."""
+    from .classes.batches import TICK
+    if not bpy.app.background and not bpy.app.timers.is_registered(TICK):
+        bpy.app.timers.register(TICK, first_interval=TICK_S, persistent=True)
 
 
-# ---------------------------------------------------------------- operators
-class NANOBANANA_OT_batch_submit(bpy.types.Operator):
-    """Send the prompt (with its variations) as a Gemini batch: half the price, results later"""
-    bl_idname = "nanobanana.batch_submit"
-    bl_label = "Send as Batch (½ price, slower)"
-    bl_options = {"REGISTER"}
-    per_line: BoolProperty(  # type: ignore[valid-type]
-        name="One prompt per line", default=False,
-        description="Each non-empty line of the prompt text is a prompt of its own")
-    edit: EnumProperty(  # type: ignore[valid-type]
-        name="Edit", default="NONE", description="Generate, or edit the selected texture or the render",
-        items=(("NONE", "Generate", "New images from the prompt"),
-               ("TEXTURE", "Edit Texture", "Edit the selected texture with each prompt"),
-               ("RENDER", "Edit Render", "Edit the render (Render Source) with each prompt")))
+# ---------------------------------------------------------------- operators' code
+class BatchSubmit:
 
     @classmethod
     def poll(cls, context):
@@ -343,12 +336,7 @@ class NANOBANANA_OT_batch_submit(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_batch_fetch(bpy.types.Operator):
-    """Ask Gemini about the unfinished batches now and bring in finished results"""
-    bl_idname = "nanobanana.batch_fetch"
-    bl_label = "Fetch Results"
-    bl_options = {"REGISTER"}
-    name: StringProperty(default="")  # type: ignore[valid-type]
+class BatchFetch:
 
     @classmethod
     def poll(cls, context):
@@ -379,12 +367,7 @@ class NANOBANANA_OT_batch_fetch(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_batch_cancel(bpy.types.Operator):
-    """Stop this batch; what it finished can still be fetched"""
-    bl_idname = "nanobanana.batch_cancel"
-    bl_label = "Cancel Batch"
-    bl_options = {"REGISTER"}
-    name: StringProperty()  # type: ignore[valid-type]
+class BatchCancel:
 
     def execute(self, context):
         from ..core import batch
@@ -398,12 +381,7 @@ class NANOBANANA_OT_batch_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_batch_forget(bpy.types.Operator):
-    """Remove this finished batch from the list (its results stay in history)"""
-    bl_idname = "nanobanana.batch_forget"
-    bl_label = "Remove from List"
-    bl_options = {"REGISTER"}
-    name: StringProperty()  # type: ignore[valid-type]
+class BatchForget:
 
     def execute(self, context):
         store(context).remove(self.name)
@@ -460,25 +438,8 @@ def draw(layout, context) -> None:
             box.label(text=rec.error[:80], icon="ERROR")
 
 
-def _panel(space: str, suffix: str) -> type:
-    name = f"NANOBANANA_PT_batches_{suffix}"
-    return type(name, (bpy.types.Panel,), {
-        "bl_space_type": space, "bl_region_type": "UI", "bl_category": "Nano Banana",
-        "bl_label": "Batches (½ price)", "bl_idname": name, "bl_options": {"DEFAULT_CLOSED"},
-        "bl_parent_id": f"NANOBANANA_PT_main_{suffix}",
-        "draw": lambda self, context: draw(self.layout, context)})
+class BatchesPanel:
+    """The Batches sub-panel (declared twice in classes/batches.py: 3D View, Image Editor)."""
 
-
-CLASSES = (NANOBANANA_OT_batch_submit, NANOBANANA_OT_batch_fetch, NANOBANANA_OT_batch_cancel,
-           NANOBANANA_OT_batch_forget, _panel("VIEW_3D", "view3d"), _panel("IMAGE_EDITOR", "image"))
-
-
-def register() -> None:
-    STATE.next_poll = time.monotonic() + FIRST_POLL_S
-    ensure_timer()
-
-
-def unregister() -> None:
-    if bpy.app.timers.is_registered(_tick):
-        bpy.app.timers.unregister(_tick)
-    STATE.to_place.clear()
+    def draw(self, context):
+        draw(self.layout, context)

@@ -6,15 +6,16 @@ size limit.
 Drawing reads one page from the history index (core/history_index.py), and only when the
 search, filter, page or index changed: never a sidecar, never a folder scan. Looking for
 hand edits and rebuilding the index run on a worker thread; a timer redraws the panel when
-they change something. Thumbnails are loaded for the rows shown and freed when they leave."""
+they change something. Thumbnails are loaded for the rows shown and freed when they leave.
+
+Blender registers the operators' thin declarations (classes/gallery.py); the classes here
+hold their code and load with this module on the first draw or click (lazy.py). The
+thumbnail collection is made on first use too, and freed by `release()` at disable."""
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 import bpy
-import bpy.utils.previews
-from bpy.props import EnumProperty, IntProperty, StringProperty
 
 from ..core import errors, models
 from . import preferences
@@ -28,7 +29,7 @@ PAGE = 8
 WAKE_NOW = bpy.app.background
 COUNT_CAP = 1000     # a search counts its matches up to here (then "1,000+"): keystrokes stay fast
 POLL_S = 0.25
-_previews = None
+_previews = None     # bpy.utils.previews collection, made by _thumbnails() on first use
 # What the panel shows: the page of entries for `key` = (query, offset, index generation).
 _view: dict = {"key": None, "query": None, "offset": 0, "entries": [], "count": 0, "bytes": 0,
                "indexing": False, "index": None, "check": True}
@@ -81,15 +82,23 @@ def _keep_previews(ids: set[str]) -> None:
         del _previews[name]
 
 
-def icon_for(entry: Entry) -> int:
+def _thumbnails():
+    """The thumbnail collection, made on first use (enabling the add-on makes none)."""
+    global _previews
     if _previews is None:
-        return 0
-    if entry.id not in _previews:
+        from bpy.utils import previews
+        _previews = previews.new()
+    return _previews
+
+
+def icon_for(entry: Entry) -> int:
+    thumbs = _thumbnails()
+    if entry.id not in thumbs:
         path = entry.image_path
         if path is None:
             return 0
-        _previews.load(entry.id, str(path), "IMAGE")
-    return _previews[entry.id].icon_id
+        thumbs.load(entry.id, str(path), "IMAGE")
+    return thumbs[entry.id].icon_id
 
 
 def _redraw() -> None:
@@ -153,9 +162,10 @@ def draw(layout, context) -> None:
         layout.operator("nanobanana.history_prune", icon="ERROR", text=errors.history_over_cap(used, cap))
 
 
+# ---------------------------------------------------------------- operators' code
 class _EntryOperator:
-    """Mixin: an operator acting on one saved result, named by `entry_id`."""
-    entry_id: StringProperty()  # type: ignore[valid-type]
+    """Base: an operator acting on one saved result, named by `entry_id`."""
+    entry_id: str
 
     def entry(self, context, *, needs_image: bool = False) -> Entry | None:
         """The entry, or None after reporting that it is gone."""
@@ -177,15 +187,7 @@ def image_for(entry: Entry) -> bpy.types.Image:
     return apply.packed_image(apply.name_from_prompt(entry.prompt), data, entry.id, decode_check=True)
 
 
-class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
-    """Use a saved result: load it, apply it to the selected objects, or open it for editing"""
-    bl_idname = "nanobanana.history_use"
-    bl_label = "Use Saved Result"
-    bl_options = {"REGISTER", "UNDO"}
-    mode: EnumProperty(items=[("LOAD", "Load", "Load as an image"),  # type: ignore[valid-type]
-                              ("MATERIAL", "Apply", "New material on the selected objects"),
-                              ("EDIT", "Edit", "Show in the Image Editor to edit it further")],
-                       default="LOAD")
+class HistoryUse(_EntryOperator):
 
     @classmethod
     def description(cls, context, properties):
@@ -222,11 +224,7 @@ class NANOBANANA_OT_history_use(_EntryOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
-    """Make this result the one Refine continues from (its whole conversation is resent)"""
-    bl_idname = "nanobanana.history_continue"
-    bl_label = "Continue Refining"
-    bl_options = {"REGISTER", "UNDO"}
+class HistoryContinue(_EntryOperator):
 
     def execute(self, context):
         from . import apply, intents, runtime
@@ -246,11 +244,7 @@ class NANOBANANA_OT_history_continue(_EntryOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
-    """Copy this result's prompt and settings back into the panel"""
-    bl_idname = "nanobanana.history_recall"
-    bl_label = "Recall Prompt and Settings"
-    bl_options = {"REGISTER", "UNDO"}
+class HistoryRecall(_EntryOperator):
 
     def execute(self, context):
         from . import intents, live_models, runtime
@@ -269,10 +263,7 @@ class NANOBANANA_OT_history_recall(_EntryOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
-    """Delete this saved result from disk (images already in a .blend stay there)"""
-    bl_idname = "nanobanana.history_delete"
-    bl_label = "Delete Saved Result"
+class HistoryDelete(_EntryOperator):
 
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
@@ -289,10 +280,7 @@ class NANOBANANA_OT_history_delete(_EntryOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_prune(bpy.types.Operator):
-    """Delete the oldest saved results until the history fits the size limit"""
-    bl_idname = "nanobanana.history_prune"
-    bl_label = "Prune History"
+class HistoryPrune:
 
     def invoke(self, context, event):
         return context.window_manager.invoke_confirm(self, event)
@@ -306,10 +294,7 @@ class NANOBANANA_OT_history_prune(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_refresh(bpy.types.Operator):
-    """Look through the history folder again for results added, changed or removed by hand"""
-    bl_idname = "nanobanana.history_refresh"
-    bl_label = "Refresh History"
+class HistoryRefresh:
 
     def execute(self, context):
         from . import runtime
@@ -318,11 +303,7 @@ class NANOBANANA_OT_history_refresh(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_page(bpy.types.Operator):
-    """Show newer or older saved results"""
-    bl_idname = "nanobanana.history_page"
-    bl_label = "Page Through History"
-    step: IntProperty(default=1)  # type: ignore[valid-type]
+class HistoryPage:
 
     def execute(self, context):
         count = _view["count"]
@@ -331,10 +312,7 @@ class NANOBANANA_OT_history_page(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
-    """Open the history folder in the file manager"""
-    bl_idname = "nanobanana.history_open_folder"
-    bl_label = "Open History Folder"
+class HistoryOpenFolder:
 
     def execute(self, context):
         from . import runtime
@@ -344,24 +322,14 @@ class NANOBANANA_OT_history_open_folder(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_continue, NANOBANANA_OT_history_recall, NANOBANANA_OT_history_delete,
-           NANOBANANA_OT_history_prune, NANOBANANA_OT_history_refresh, NANOBANANA_OT_history_page,
-           NANOBANANA_OT_history_open_folder)
-
-
-def register() -> None:
-    global _previews
-    _previews = bpy.utils.previews.new()
-
-
-def unregister() -> None:
+def release() -> None:
+    """At disable (classes/gallery.unregister, when this module was loaded): stop the timer,
+    free the thumbnails, forget the page shown."""
     global _previews
     if bpy.app.timers.is_registered(_poll):
         bpy.app.timers.unregister(_poll)
     if _previews is not None:
-        bpy.utils.previews.remove(_previews)
+        from bpy.utils import previews
+        previews.remove(_previews)
     _previews = None
     _view.update(key=None, query=None, offset=0, entries=[], index=None, check=True)
-    index_module = sys.modules.get(__package__.rpartition(".")[0] + ".core.history_index")
-    if index_module is not None:          # loaded only once the history was used
-        index_module.close_all()

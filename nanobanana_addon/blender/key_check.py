@@ -1,5 +1,6 @@
 """Preferences → "Test Key": ask Gemini which models the key may use, off the main thread,
-and show a clear answer in the preferences (and as a report in background mode)."""
+and show a clear answer in the preferences (and as a report in background mode). The
+registered operator is declared in classes/key_check.py; this module loads on its first use."""
 from __future__ import annotations
 
 import threading
@@ -37,10 +38,7 @@ def _redraw_when_done() -> float | None:
     return None
 
 
-class NANOBANANA_OT_test_key(bpy.types.Operator):
-    """Check the API key with Gemini (lists the image models it may use)"""
-    bl_idname = "nanobanana.test_key"
-    bl_label = "Test Key"
+class TestKey:
 
     def execute(self, context):
         global _thread
@@ -63,5 +61,3 @@ class NANOBANANA_OT_test_key(bpy.types.Operator):
         bpy.app.timers.register(_redraw_when_done, first_interval=0.2)
         return {"FINISHED"}
 
-
-CLASSES = (NANOBANANA_OT_test_key,)

@@ -5,10 +5,7 @@ from __future__ import annotations
 import bpy
 
 from . import (
-    batches,
-    gallery,
     header_progress,
-    key_check,
     mask_ops,
     material_ops,
     panels,
@@ -17,7 +14,7 @@ from . import (
     pump,
     variation_pick,
 )
-from .classes import operators, sequence, texturing
+from .classes import batches, gallery, key_check, operators, sequence, texturing
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
@@ -40,7 +37,6 @@ def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     properties.register_props()
-    gallery.register()
     pump.register()
     header_progress.register()
     variation_pick.register()

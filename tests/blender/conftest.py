@@ -49,6 +49,7 @@ def built_zip() -> str:
 
 
 HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch")
+HEAVY += (f"{MODULE}.blender.batches", f"{MODULE}.blender.key_check")   # load on first use (bench P3)
 _heavy_after_enable: set[str] = set()
 
 

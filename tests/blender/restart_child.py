@@ -7,6 +7,7 @@ Prints one JSON line with what it saw.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ if phase == "generate":
     out["result"] = sorted(bpy.ops.nanobanana.generate())
 else:
     from ui_double import Layout
-    gallery = sys.modules[f"{MODULE}.blender.gallery"]
+    gallery = importlib.import_module(f"{MODULE}.blender.gallery")    # loads on first draw
     layout = Layout()
     gallery.draw(layout, bpy.context)
     out["labels"] = layout.labels

@@ -156,6 +156,31 @@ def test_the_batches_panel_shows_price_state_and_buttons(fake, scene):
     assert ("nanobanana.batch_forget", "name", name) in layout.op_props
 
 
+def test_the_registered_panel_and_poll_timer_run_the_batches_code(fake, scene):
+    """Enabling registers thin declarations (classes/batches.py): the registered sub-panel
+    draws the batches list, and the timer stub enabling registers runs batches' tick and
+    hands Blender its next interval (None would stop the polling for good)."""
+    import importlib
+    import time
+
+    from conftest import MODULE
+    from helpers import status
+    from ui_double import Layout
+    decl, lazy, batches = addon_module("classes.batches"), addon_module("lazy"), addon_module("batches")
+    panel = lazy.complete(next(c for c in decl.CLASSES if c.__name__ == "NANOBANANA_PT_batches_view3d"))
+    holder = type("Panel", (), {"layout": Layout()})()
+    panel.draw(holder, bpy.context)
+    assert "nanobanana.batch_submit" in holder.layout.operators
+    assert any(t.endswith("at ½ price · $0.017") for t in holder.layout.labels)
+
+    errors = importlib.import_module(f"{MODULE}.core.errors")
+    batches.STATE.next_poll = time.monotonic() + 3600          # drain only, no poll now
+    batches.STATE.done.put(("error", errors.NanoBananaError("Batch worker answer for the timer test")))
+    interval = decl.TICK()
+    assert status().text == "Batch worker answer for the timer test"
+    assert isinstance(interval, float) and interval > 0
+
+
 def test_references_and_seamless_from_arguments(fake, scene, tmp_path, capsys):
     from fake_gemini.responses import pattern_png
     ref = tmp_path / "ref.png"

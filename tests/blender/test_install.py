@@ -48,7 +48,12 @@ def test_contract_registered(addon):
 
 
 def test_disable_enable_cycle_leaves_nothing_behind(addon):
+    import importlib
+    gallery = importlib.import_module(MODULE + ".blender.gallery")
+    gallery._thumbnails()                   # made on the first History draw, not at enable
+    gallery._watch()
     addon_utils.disable(MODULE, default_set=True)
+    assert gallery._previews is None and not bpy.app.timers.is_registered(gallery._poll)
     assert not module_enabled()
     assert not hasattr(bpy.types.Scene, "nanobanana")
     assert not hasattr(bpy.types, "NANOBANANA_PT_main_view3d")
