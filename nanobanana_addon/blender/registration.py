@@ -7,10 +7,7 @@ import bpy
 from . import (
     batches,
     gallery,
-    header_progress,
     key_check,
-    mask_ops,
-    material_ops,
     panels,
     preferences,
     properties,
@@ -18,14 +15,13 @@ from . import (
     sequence_ops,
     texture_capture_steps,
     texturing,
-    variation_pick,
 )
-from .classes import operators
+from .classes import header, masks, materials, operators, variations
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
-           *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *masks.CLASSES,
+           *materials.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
-           *sequence_ops.CLASSES, *variation_pick.CLASSES)
+           *sequence_ops.CLASSES, *variations.CLASSES)
 
 
 COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
@@ -45,8 +41,8 @@ def register() -> None:
     properties.register_props()
     gallery.register()
     pump.register()
-    header_progress.register()
-    variation_pick.register()
+    header.register()
+    variations.register()
     batches.register()
     texture_capture_steps.register()
     if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
@@ -60,8 +56,8 @@ def unregister() -> None:
         _cli_handle = None
     texture_capture_steps.unregister()
     batches.unregister()
-    variation_pick.unregister()
-    header_progress.unregister()
+    variations.unregister()
+    header.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()
