@@ -3,13 +3,15 @@ edited and open it for painting with Blender's own brushes, clear, invert, fill 
 rectangle, or draw a lasso around the area in the Image Editor (the polygon is filled
 by core/masking.paint_polygon). White = change. The edit itself reads
 `scene.nanobanana.mask_image` (intents.py) and composites on the worker
-(core/masked_edit.py). Every tool needs NumPy: numpy_guard says so when it is missing."""
+(core/masked_edit.py). Every tool needs NumPy: numpy_guard says so when it is missing.
+
+The registered operators are declared in classes/masks.py; the plain classes here hold
+their code (lazy.py copies it over on the first poll or call)."""
 from __future__ import annotations
 
 from typing import Any
 
 import bpy
-from bpy.props import BoolProperty, CollectionProperty, FloatVectorProperty
 
 from ..core import errors
 from .numpy_guard import needs_numpy
@@ -43,7 +45,7 @@ def _fill(img: bpy.types.Image, fn) -> None:
 
 
 class _MaskOp:
-    bl_options = {"REGISTER", "UNDO"}
+    """The tools that change an existing mask: NumPy and a mask are needed."""
 
     @classmethod
     def poll(cls, context):
@@ -55,12 +57,7 @@ class _MaskOp:
         return True
 
 
-class NANOBANANA_OT_mask_new(bpy.types.Operator):
-    """Make a black mask the size of the image to edit and open it for painting (white = change)"""
-    bl_idname = "nanobanana.mask_new"
-    bl_label = "New Mask"
-    bl_options = {"REGISTER", "UNDO"}
-
+class MaskNew:
     @classmethod
     def poll(cls, context):
         return numpy_poll(cls)
@@ -85,35 +82,21 @@ class NANOBANANA_OT_mask_new(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_mask_clear(_MaskOp, bpy.types.Operator):
-    """Make the whole mask black (nothing will change)"""
-    bl_idname = "nanobanana.mask_clear"
-    bl_label = "Clear Mask"
-
+class MaskClear(_MaskOp):
     @needs_numpy
     def execute(self, context):
         _fill(context.scene.nanobanana.mask_image, lambda px: px.__setitem__((..., slice(0, 3)), 0.0))
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_mask_invert(_MaskOp, bpy.types.Operator):
-    """Swap the areas to change and to keep"""
-    bl_idname = "nanobanana.mask_invert"
-    bl_label = "Invert Mask"
-
+class MaskInvert(_MaskOp):
     @needs_numpy
     def execute(self, context):
         _fill(context.scene.nanobanana.mask_image, lambda px: px.__setitem__((..., slice(0, 3)), 1.0 - px[..., :3]))
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_mask_rectangle(_MaskOp, bpy.types.Operator):
-    """Paint a white rectangle into the mask (corners as fractions of the width and height, from the bottom left)"""
-    bl_idname = "nanobanana.mask_rectangle"
-    bl_label = "Mask Rectangle"
-    corner_min: FloatVectorProperty(size=2, min=0.0, max=1.0, default=(0.25, 0.25))  # type: ignore[valid-type]
-    corner_max: FloatVectorProperty(size=2, min=0.0, max=1.0, default=(0.75, 0.75))  # type: ignore[valid-type]
-
+class MaskRectangle(_MaskOp):
     def invoke(self, context, event):
         return context.window_manager.invoke_props_dialog(self)
 
@@ -134,16 +117,9 @@ LASSO_MIN_STEP_PX = 3     # mouse moves shorter than this add no point
 LASSO_COLOUR = (1.0, 0.2, 0.9, 1.0)
 
 
-class NANOBANANA_OT_mask_lasso(_MaskOp, bpy.types.Operator):
-    """Draw around the area to change in the Image Editor (drag with the left mouse button;
-    Ctrl: take the area away from the mask; Esc or right click: cancel). The lasso follows
-    the image shown there, so it can be drawn on the texture or render itself"""
-    bl_idname = "nanobanana.mask_lasso"
-    bl_label = "Mask Lasso"
-    # Points in image fractions from the bottom left (the Image Editor's view coordinates).
-    path: CollectionProperty(type=bpy.types.OperatorMousePath, options={"SKIP_SAVE"})  # type: ignore[valid-type]
-    subtract: BoolProperty(name="Take Away", default=False,  # type: ignore[valid-type]
-                           description="Paint the lasso black (keep) instead of white (change)")
+class MaskLasso(_MaskOp):
+    """`self.path`: points in image fractions from the bottom left (the Image Editor's view
+    coordinates); `self.subtract`: paint black (keep) instead of white."""
 
     @needs_numpy
     def execute(self, context):
@@ -239,6 +215,3 @@ def _draw_lasso(op) -> None:
     batch.draw(shader)
     gpu.state.line_width_set(1.0)
 
-
-CLASSES = (NANOBANANA_OT_mask_new, NANOBANANA_OT_mask_clear, NANOBANANA_OT_mask_invert,
-           NANOBANANA_OT_mask_rectangle, NANOBANANA_OT_mask_lasso)

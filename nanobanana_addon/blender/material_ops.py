@@ -5,7 +5,8 @@ decoded it (one foreach_get into float32), else take its stored file's bytes
 (capture.image_input: nothing is decoded on the main thread), start a job. A
 worker derives and encodes the maps (core/material_maps.py); the pump lands them one per
 tick through targets.PbrSet, which wires them into the material in one undo step.
-Free and offline: no key, no online access needed.
+Free and offline: no key, no online access needed. The registered operator is declared
+in classes/materials.py; `PbrMaps` here holds its code (loaded on the first call).
 """
 from __future__ import annotations
 
@@ -59,13 +60,7 @@ def start(context) -> Job:
     return job
 
 
-class NANOBANANA_OT_pbr_maps(bpy.types.Operator):
-    """Derive height, normal and roughness maps (optionally AO) from the active texture and
-    wire them into its material. Free and offline (NumPy, no request)"""
-    bl_idname = "nanobanana.pbr_maps"
-    bl_label = "PBR Maps from Texture"
-    bl_options = {"REGISTER"}
-
+class PbrMaps:
     @needs_numpy
     def execute(self, context):
         import traceback
@@ -88,5 +83,3 @@ class NANOBANANA_OT_pbr_maps(bpy.types.Operator):
         runtime.set_status(f"Making PBR maps of {job.target.source}…", "INFO")
         return {"FINISHED"}
 
-
-CLASSES = (NANOBANANA_OT_pbr_maps,)

@@ -4,14 +4,13 @@ do not. Without it those operators end with the message in errors.numpy_missing(
 install), never a ModuleNotFoundError traceback. Other buttons keep working.
 
 `needs_numpy` wraps an operator's execute (or invoke); `require()` raises the typed error
-for code that builds requests (intents.py).
+for code that builds requests (intents.py). The words (core/errors.py) load only when
+NumPy is missing, so importing this guard costs nothing more.
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-
-from ..core import errors
 
 
 def available() -> bool:
@@ -25,6 +24,7 @@ def available() -> bool:
 
 def require() -> None:
     if not available():
+        from ..core import errors
         raise errors.numpy_missing()
 
 
@@ -36,6 +36,7 @@ def needs_numpy(method: Callable) -> Callable:
     def refuse(self) -> set[str] | None:
         if available():
             return None
+        from ..core import errors
         from . import runtime
         exc = errors.numpy_missing()
         runtime.set_status(str(exc), "ERROR")
@@ -60,5 +61,6 @@ def poll(cls) -> bool:
     import bpy
     if bpy.app.background or available():
         return True
+    from ..core import errors
     cls.poll_message_set(str(errors.numpy_missing()))
     return False

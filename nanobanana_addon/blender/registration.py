@@ -5,21 +5,22 @@ from __future__ import annotations
 import bpy
 
 from . import (
-    header_progress,
-    mask_ops,
-    material_ops,
     panels,
     preferences,
     properties,
     pump,
-    variation_pick,
 )
-from .classes import batches, gallery, key_check, operators, sequence, texturing
+from .classes import batches, gallery, header, key_check, masks, materials, operators, sequence, texturing, variations
+    panels,
+    preferences,
+    properties,
+    pump,
+           *sequence.CLASSES, *variations.CLASSES)
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
-           *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
+CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *masks.CLASSES,
+           *materials.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
-           *sequence.CLASSES, *variation_pick.CLASSES)
+           *sequence.CLASSES, *variations.CLASSES)
 
 
 COMMAND = "nanobanana"          # blender -c nanobanana ... (cli.py)
@@ -38,8 +39,8 @@ def register() -> None:
         bpy.utils.register_class(cls)
     properties.register_props()
     pump.register()
-    header_progress.register()
-    variation_pick.register()
+    header.register()
+    variations.register()
     batches.register()
     texturing.register()             # the sliced capture's header hook
     if hasattr(bpy.utils, "register_cli_command") and _cli_handle is None:
@@ -53,8 +54,8 @@ def unregister() -> None:
         _cli_handle = None
     texturing.unregister()
     batches.unregister()
-    variation_pick.unregister()
-    header_progress.unregister()
+    variations.unregister()
+    header.unregister()
     pump.unregister()
     gallery.unregister()
     properties.unregister_props()

@@ -8,15 +8,16 @@ The hook: `NewMaterial.place` / `ReplaceNode.place` (targets.py) call `hold(targ
 first; it keeps the images and returns True when a pick is wanted, so the pump's landing
 (pump.py) is unchanged. `scene.nanobanana.pick_variation` off keeps the old behaviour: the
 first variation is applied at once.
+
+The registered operators are declared in classes/variations.py, which also adds the
+header button and the file-load handler; this module loads when a job first lands with
+variations (targets.py), or the first time one of them is used.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import bpy
-import bpy.utils.previews
-from bpy.app.handlers import persistent
-from bpy.props import IntProperty
 
 from ..core import errors
 
@@ -34,7 +35,7 @@ class Pending:
 
 
 _pending: list[Pending] = []
-_previews = None
+_previews = None        # bpy.utils.previews collection, made for the first thumbnail
 
 
 def enabled() -> bool:
@@ -95,9 +96,13 @@ def image_of(p: Pending, index: int) -> bpy.types.Image | None:
 
 
 def _icon(p: Pending, index: int) -> int:
+    global _previews
     path = p.paths.get(index)
-    if _previews is None or not path:
+    if not path:
         return 0
+    if _previews is None:
+        from bpy.utils import previews
+        _previews = previews.new()
     key = f"{p.entry_ids[index]}:{index}"
     if key not in _previews:
         _previews.load(key, path, "IMAGE")
@@ -149,8 +154,7 @@ def draw_one(layout, context, slot: int) -> None:
 
 
 class _SlotOperator:
-    slot: IntProperty(default=-1, description="Which waiting job (-1: the newest)")  # type: ignore[valid-type]
-    index: IntProperty(default=0, min=0, description="Which variation (0: the first)")  # type: ignore[valid-type]
+    """`self.slot`: which waiting job (-1: the newest); `self.index`: which variation."""
 
     def pending_one(self) -> Pending | None:
         try:
@@ -163,12 +167,7 @@ class _SlotOperator:
         return p
 
 
-class NANOBANANA_OT_pick_variation(_SlotOperator, bpy.types.Operator):
-    """Apply this variation where the job was meant to go (the others stay in History)"""
-    bl_idname = "nanobanana.pick_variation"
-    bl_label = "Use This Variation"
-    bl_options = {"REGISTER", "UNDO"}
-
+class PickVariation(_SlotOperator):
     def execute(self, context):
         from . import runtime
         p = self.pending_one()
@@ -197,12 +196,7 @@ class NANOBANANA_OT_pick_variation(_SlotOperator, bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_keep_variations(bpy.types.Operator):
-    """Apply none of them: the variations stay in the file as images and in History"""
-    bl_idname = "nanobanana.keep_variations"
-    bl_label = "Keep All as Images"
-    slot: IntProperty(default=-1)  # type: ignore[valid-type]
-
+class KeepVariations:
     def execute(self, context):
         try:
             _forget(_pending[self.slot])
@@ -211,11 +205,7 @@ class NANOBANANA_OT_keep_variations(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class NANOBANANA_OT_show_variations(bpy.types.Operator):
-    """Pick a variation: the thumbnails of the results waiting to be applied"""
-    bl_idname = "nanobanana.show_variations"
-    bl_label = "Pick a Variation"
-
+class ShowVariations:
     def invoke(self, context, event):
         from . import ui_text
         if not _pending:
@@ -248,26 +238,17 @@ def header(layout) -> None:
                         icon="IMAGE_DATA")
 
 
-@persistent
-def _on_load_post(*_args) -> None:
+def on_load_post() -> None:
+    """A file was opened (classes/variations.py's handler, when this module is loaded)."""
     for p in list(_pending):        # their images and targets belonged to the old file
         _forget(p)
 
 
-CLASSES = (NANOBANANA_OT_pick_variation, NANOBANANA_OT_keep_variations, NANOBANANA_OT_show_variations)
-
-
-def register() -> None:
+def release() -> None:
+    """The add-on is disabled (classes/variations.py): nothing waits, thumbnails freed."""
     global _previews
-    _previews = bpy.utils.previews.new()
-    bpy.app.handlers.load_post.append(_on_load_post)
-
-
-def unregister() -> None:
-    global _previews
-    if _on_load_post in bpy.app.handlers.load_post:
-        bpy.app.handlers.load_post.remove(_on_load_post)
     _pending.clear()
     if _previews is not None:
-        bpy.utils.previews.remove(_previews)
+        from bpy.utils import previews
+        previews.remove(_previews)
     _previews = None

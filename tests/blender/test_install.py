@@ -20,6 +20,23 @@ def test_enabling_does_not_import_heavy_dependencies(addon, heavy_modules_after_
     assert heavy_modules_after_enable == set(), "enabling imported " + ", ".join(heavy_modules_after_enable)
 
 
+def test_enabling_compiles_declarations_not_the_feature_code(addon):
+    """Bench P3: a fresh Blender process enables the add-on (bench/enable_child.py) and loads
+    the thin declarations only; the masks', PBR maps', variation pick's and header's code
+    load on their first use."""
+    import json
+    import subprocess
+
+    from conftest import ROOT
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "enable_child.py"), str(PROFILE)],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1])["modules"])
+    assert {"blender.classes.masks", "blender.classes.materials", "blender.classes.variations",
+            "blender.classes.header"} <= loaded
+    code = {"blender.mask_ops", "blender.material_ops", "blender.variation_pick", "blender.header_progress"}
+    assert not loaded & code, sorted(loaded & code)
+
+
 def test_bundled_wheels_import_inside_blender(addon):
     import google.genai
     from PIL import Image

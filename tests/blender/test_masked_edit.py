@@ -284,7 +284,7 @@ def _lasso_session(scene, mask):
     import types
 
     from helpers import addon_module
-    cls = addon_module("mask_ops").NANOBANANA_OT_mask_lasso
+    cls = addon_module("mask_ops").MaskLasso
     reports: list = []
     op = types.SimpleNamespace(path=_Path(), subtract=False, report=lambda kind, text: reports.append(text))
     for name in ("_add", "_end", "_local", "_inside", "execute", "modal"):

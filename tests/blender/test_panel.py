@@ -132,18 +132,19 @@ def test_running_jobs_are_in_the_editor_headers_with_cancel(fake, scene):
     fake.latency = 1.0
     ops = addon_module("operators")
     job = addon_module("pump").submit(bpy.context, *ops.Generate.build(bpy.context))
-    bar = addon_module("header_progress")
-    holder = type("Header", (), {"layout": Layout()})()
-    bar.draw(holder, bpy.context)
-    assert any(t.startswith("Nano Banana 2.1 · ") for t in holder.layout.labels)
-    assert ("nanobanana.cancel", "job_id", job.id) in holder.layout.op_props
-    for header in ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header"):
-        assert bar.draw in getattr(bpy.types, header)._dyn_ui_initialize()
+    from conftest import MODULE
+    for header in ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header"):   # what Blender calls
+        draws = [f for f in getattr(bpy.types, header)._dyn_ui_initialize() if f.__module__ == f"{MODULE}.blender.classes.header"]
+        assert len(draws) == 1
+        holder = type("Header", (), {"layout": Layout()})()
+        draws[0](holder, bpy.context)
+        assert any(t.startswith("Nano Banana 2.1 · ") for t in holder.layout.labels)
+        assert ("nanobanana.cancel", "job_id", job.id) in holder.layout.op_props
     assert wait_until(lambda: job.state == "done", 10)
     runtime().STATE.jobs.drain()
     empty = type("Header", (), {"layout": Layout()})()
-    bar.draw(empty, bpy.context)
-    assert empty.layout.labels == []
+    draws[0](empty, bpy.context)
+    assert empty.layout.labels == [] and empty.layout.operators == []
 
 
 def test_test_key_answers_clearly(fake, scene):

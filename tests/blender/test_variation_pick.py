@@ -28,9 +28,23 @@ def _seed_of(img, fake) -> int:
     return found[0]
 
 
+def header_drawn():
+    """What the add-on draws into the 3D View's header, through the draw function Blender calls."""
+    from conftest import MODULE
+    from ui_double import Layout
+    header = type("Header", (), {"layout": Layout()})()
+    draws = [f for f in bpy.types.VIEW3D_HT_header._dyn_ui_initialize() if f.__module__ == f"{MODULE}.blender.classes.header"]
+    assert len(draws) == 1
+    draws[0](header, bpy.context)
+    return header.layout
+
+
 @pytest.fixture
 def picks():
-    vp = addon_module("variation_pick")
+    import importlib
+
+    from conftest import MODULE
+    vp = importlib.import_module(f"{MODULE}.blender.variation_pick")    # loads on first use
     yield vp
     vp.pending().clear()
 
@@ -52,12 +66,10 @@ def test_three_variations_wait_for_a_pick_then_the_second_lands(fake, scene, pic
     assert [v for op, k, v in drawn.op_props if op == "nanobanana.pick_variation" and k == "index"] == [0, 1, 2]
     assert any("3 variations for 'Cube'" in t for t in drawn.labels)
     # With the sidebar closed: a header button opens the same thumbnails in a popup.
+    assert "nanobanana.show_variations" in header_drawn().operators
     from ui_double import Layout
-    header = type("Header", (), {"layout": Layout()})()
-    addon_module("header_progress").draw(header, bpy.context)
-    assert "nanobanana.show_variations" in header.layout.operators
     popup = type("Popup", (), {"layout": Layout()})()
-    picks.NANOBANANA_OT_show_variations.draw(popup, bpy.context)
+    picks.ShowVariations.draw(popup, bpy.context)
     assert popup.layout.operators.count("nanobanana.pick_variation") == 3
 
     wanted = picks.pending()[0].entry_ids[1]
@@ -71,8 +83,9 @@ def test_three_variations_wait_for_a_pick_then_the_second_lands(fake, scene, pic
     assert len({_seed_of(tex.image, fake), *(_seed_of(i, fake) for i in others)}) == 3
     assert picks.pending() == [] and "Variation 2 applied to 'Cube'" in status().text
     assert ids <= {sc["id"] for sc in history_sidecars() if sc.get("image_file")}  # History keeps all
-    # The waiting box is gone; a second pick has nothing to pick from.
+    # The waiting box and the header button are gone; a second pick has nothing to pick from.
     assert "nanobanana.pick_variation" not in draw_all().operators
+    assert header_drawn().operators == []
     with pytest.raises(RuntimeError, match="no longer waiting"):
         bpy.ops.nanobanana.pick_variation(index=0)
 

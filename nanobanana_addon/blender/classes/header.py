@@ -1,0 +1,39 @@
+"""The editor headers' progress line and "Pick a Variation" button (3D View, Image
+Editor, Node Editor). Blender calls the appended draw on every redraw of those headers,
+so the one here only looks whether there is anything to show, without loading anything:
+running jobs live in runtime.STATE and waiting variations in variation_pick, so while
+either module is not loaded there is nothing. Otherwise it calls header_progress.draw."""
+from __future__ import annotations
+
+import sys
+
+import bpy
+
+from ..lazy import PACKAGE, resolve
+
+HEADERS = ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header")
+_RUNTIME, _PICK = f"{PACKAGE}.runtime", f"{PACKAGE}.variation_pick"
+
+
+def busy() -> bool:
+    """Jobs are running or variations wait for a pick."""
+    pick = sys.modules.get(_PICK)
+    if pick is not None and pick.pending():
+        return True
+    runtime = sys.modules.get(_RUNTIME)
+    return runtime is not None and bool(runtime.STATE.jobs.running())
+
+
+def draw(self, context) -> None:
+    if busy():
+        resolve("header_progress:draw")(self, context)
+
+
+def register() -> None:
+    for name in HEADERS:
+        getattr(bpy.types, name).append(draw)
+
+
+def unregister() -> None:
+    for name in HEADERS:
+        getattr(bpy.types, name).remove(draw)
