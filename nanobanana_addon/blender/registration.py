@@ -11,11 +11,6 @@ from . import (
     pump,
 )
 from .classes import batches, gallery, header, key_check, masks, materials, operators, sequence, texturing, variations
-    panels,
-    preferences,
-    properties,
-    pump,
-           *sequence.CLASSES, *variations.CLASSES)
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *masks.CLASSES,
            *materials.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
