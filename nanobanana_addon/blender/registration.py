@@ -10,7 +10,18 @@ from . import (
     properties,
     pump,
 )
-from .classes import batches, gallery, header, key_check, masks, materials, operators, sequence, texturing, variations
+from .classes import (
+    batches,
+    gallery,
+    header,
+    key_check,
+    masks,
+    materials,
+    operators,
+    sequence,
+    texturing,
+    variations,
+)
 
 CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *masks.CLASSES,
            *materials.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
