@@ -11,18 +11,14 @@ from . import (
     key_check,
     mask_ops,
     material_ops,
-    panels,
-    preferences,
-    properties,
-    pump,
     sequence_ops,
     texture_capture_steps,
     texturing,
     variation_pick,
 )
-from .classes import operators
+from .classes import operators, panels, preferences, pump, settings
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
+CLASSES = (*preferences.CLASSES, *settings.CLASSES, *operators.CLASSES, *mask_ops.CLASSES,
            *material_ops.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
            *sequence_ops.CLASSES, *variation_pick.CLASSES)
@@ -42,7 +38,7 @@ def register() -> None:
     global _cli_handle
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    properties.register_props()
+    settings.register_props()
     gallery.register()
     pump.register()
     header_progress.register()
@@ -64,6 +60,6 @@ def unregister() -> None:
     header_progress.unregister()
     pump.unregister()
     gallery.unregister()
-    properties.unregister_props()
+    settings.unregister_props()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
