@@ -48,7 +48,9 @@ def built_zip() -> str:
     return path
 
 
-HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch")
+HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch",
+         # code behind thin declarations (blender/classes): loads on the first draw (bench P3)
+         f"{MODULE}.blender.panels", f"{MODULE}.blender.panel_materials")
 _heavy_after_enable: set[str] = set()
 
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from fake_gemini import expected_pixel
 
 
 def addon_module(name: str):
-    return sys.modules[f"{MODULE}.blender.{name}"]
+    """A module of the add-on's bpy layer, loaded now if enabling did not (bench P3)."""
+    return importlib.import_module(f"{MODULE}.blender.{name}")
 
 
 def runtime():

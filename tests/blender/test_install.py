@@ -2,8 +2,8 @@
 its bundled dependencies lazily, survives disable/enable, registers its UI."""
 from __future__ import annotations
 
+import importlib
 import os
-import sys
 
 import addon_utils
 import bpy
@@ -60,7 +60,7 @@ def test_disable_enable_cycle_leaves_nothing_behind(addon):
 
 
 def _draw(context):
-    mod = sys.modules[MODULE + ".blender.panels"]
+    mod = importlib.import_module(MODULE + ".blender.panels")     # loads on the first draw
     layout = Layout()
     mod.draw_main(layout, context)
     return layout
