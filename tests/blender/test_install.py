@@ -94,3 +94,37 @@ def test_nothing_written_outside_the_profile(addon):
     user = bpy.utils.extension_path_user(MODULE, create=True)
     assert user.startswith(str(PROFILE)), user
     assert os.path.isdir(user)
+
+
+PANEL_ORDER = [f"NANOBANANA_PT_{part}_{suffix}" for suffix in ("view3d", "image", "node")
+               for part in ("main", "texture", "refs", "materials", "history")
+               if part != "texture" or suffix == "view3d"]
+
+
+def test_registered_panels_and_preferences_draw_through_their_declarations(addon):
+    """What Blender calls: the declared classes' poll/draw load and run the code behind
+    them (panels.py, preferences.py); ids, parents and order stay those of earlier versions."""
+    lazy = importlib.import_module(MODULE + ".blender.lazy")
+    declared = importlib.import_module(MODULE + ".blender.classes.panels").CLASSES
+    assert [cls.bl_idname for cls in declared] == PANEL_ORDER
+    holder = type("Holder", (), {})()
+    for name in PANEL_ORDER:
+        cls = getattr(bpy.types, name)
+        assert cls.bl_category == "Nano Banana"
+        assert getattr(cls, "bl_parent_id", "") == ("" if "_main_" in name else
+                                                    "NANOBANANA_PT_main_" + name.rpartition("_")[2])
+        if "_main_" in name:
+            assert cls.poll(bpy.context) is (cls.bl_space_type != "NODE_EDITOR")   # not a shader tree here
+        lazy.complete(cls)          # what Blender's first draw call does
+        holder.layout = Layout()
+        cls.draw(holder, bpy.context)
+        assert holder.layout.labels or holder.layout.props or holder.layout.operators, name
+    main = bpy.types.NANOBANANA_PT_main_view3d
+    holder.layout = Layout()
+    main.draw(holder, bpy.context)
+    assert "nanobanana.generate" in holder.layout.operators
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    view = type("PrefsView", (), {"layout": Layout(), "__getattr__": lambda s, k: getattr(prefs, k)})()
+    lazy.complete(type(prefs))                  # what its first draw does: loads preferences.py
+    type(prefs).draw(view, bpy.context)
+    assert "api_key" in view.layout.props and "nanobanana.test_key" in view.layout.operators
