@@ -1,4 +1,5 @@
-"""Sidebar tab "Nano Banana" in the 3D View, Image Editor and Shader Editor (main thread):
+"""What the sidebar tab "Nano Banana" draws in the 3D View, Image Editor and Shader Editor
+(main thread; the panels are declared in classes/panels.py, this loads on their first draw):
 what stops generation (with its fix), prompt and settings, cost, the actions that work in
 this editor, running jobs, the last status. Every message is wrapped to the sidebar's real
 width (ui_text.py), so Blender never cuts one in the middle. Jobs also show in Blender's
@@ -8,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import bpy
-
 from ..core import errors, models
 from . import gallery, operators, panel_materials, properties
 
-CATEGORY = "Nano Banana"
 FIX_OPERATORS = {
     errors.FIX_PREFERENCES: ("nanobanana.open_preferences", "PREFERENCES"),
     errors.FIX_ONLINE: ("nanobanana.enable_online_access", "URL"),
@@ -221,9 +219,16 @@ def draw_references(layout, context) -> None:
         layout.prop(item, "filepath")
 
 
-def _main_poll(cls, context) -> bool:
-    # The Node Editor tab is for shader trees only.
-    return cls.bl_space_type != "NODE_EDITOR" or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree"
+# What the panels declared in classes/panels.py draw (lazy.behaviour copies one onto each).
+class Main:
+    def draw(self, context):
+        draw_main(self.layout, context)
+
+    @classmethod
+    def poll(cls, context) -> bool:
+        # The Node Editor tab is for shader trees only.
+        return (cls.bl_space_type != "NODE_EDITOR"  # type: ignore[attr-defined]
+                or getattr(context.space_data, "tree_type", "") == "ShaderNodeTree")
 
 
 def _texturing():
@@ -231,27 +236,29 @@ def _texturing():
     return texturing
 
 
-# (name part, label, draw function, options); the first is the parent of the others.
+class Texture:
+    def draw(self, context):
+        _texturing().draw_panel(self.layout, context)
+
+
+class References:
+    def draw(self, context):
+        draw_references(self.layout, context)
+
+
+class Materials:
+    def draw(self, context):
+        panel_materials.draw_materials(self.layout, context)
+
+
+class History:
+    def draw(self, context):
+        gallery.draw(self.layout, context)
+
+
+# (name part, label, draw function, options), as classes/panels.SECTIONS orders them.
 SECTIONS: tuple[tuple[str, str, Callable, set[str]], ...] = (("main", "Nano Banana", draw_main, set()),
             ("texture", "Texture", lambda layout, context: _texturing().draw_panel(layout, context), set()),
             ("refs", "Reference Images", draw_references, {"DEFAULT_CLOSED"}),
             ("materials", "Materials & PBR", panel_materials.draw_materials, {"DEFAULT_CLOSED"}),
             ("history", "History", lambda layout, context: gallery.draw(layout, context), set()))
-SPACES = (("VIEW_3D", "view3d"), ("IMAGE_EDITOR", "image"), ("NODE_EDITOR", "node"))
-ONLY_IN = {"texture": "VIEW_3D"}      # sections that belong to one editor
-
-
-def _panel(space: str, suffix: str, part: str, label: str, draw_fn, options: set) -> type:
-    name = f"NANOBANANA_PT_{part}_{suffix}"
-    attrs = {"bl_space_type": space, "bl_region_type": "UI", "bl_category": CATEGORY,
-             "bl_label": label, "bl_idname": name, "bl_options": options,
-             "draw": lambda self, context: draw_fn(self.layout, context)}
-    if part == "main":
-        attrs["poll"] = classmethod(_main_poll)
-    else:
-        attrs["bl_parent_id"] = f"NANOBANANA_PT_main_{suffix}"
-    return type(name, (bpy.types.Panel,), attrs)
-
-
-CLASSES = tuple(_panel(space, suffix, *section) for space, suffix in SPACES for section in SECTIONS
-                if ONLY_IN.get(section[0], space) == space)

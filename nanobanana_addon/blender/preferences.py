@@ -1,45 +1,21 @@
 """Add-on preferences (stored in Blender's userpref.blend, never in a .blend file):
-API key, endpoint, timeout, history folder and size cap, optional Vertex AI project."""
+API key, endpoint, timeout, history folder and size cap, optional Vertex AI project.
+`get()` reads them; `classes/preferences.py` declares them; `Preferences` draws them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import bpy
-from bpy.props import BoolProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
+
+if TYPE_CHECKING:
+    from .classes.preferences import NANOBANANA_AP_preferences
 
 ADDON_ID = __package__.rpartition(".")[0]   # bl_ext.<repo>.nanobanana
 KEY_PAGE = "https://aistudio.google.com/apikey"
 
 
-class NANOBANANA_AP_preferences(bpy.types.AddonPreferences):
-    bl_idname = ADDON_ID
-
-    api_key: StringProperty(  # type: ignore[valid-type]
-        name="Gemini API Key", subtype="PASSWORD",
-        description="Your Gemini API key (aistudio.google.com). Stored in Blender's "
-                    "preferences, never in .blend files. Empty: GEMINI_API_KEY / GOOGLE_API_KEY")
-    base_url: StringProperty(  # type: ignore[valid-type]
-        name="Endpoint", default="",
-        description="Custom API endpoint (proxy). Empty: GOOGLE_GEMINI_BASE_URL or Google's")
-    timeout_s: FloatProperty(  # type: ignore[valid-type]
-        name="Timeout (s)", default=180.0, min=10.0, max=900.0,
-        description="Longest wait for one request to Gemini, retries included")
-    history_location: EnumProperty(  # type: ignore[valid-type]
-        name="Save results",
-        items=[("USER", "Add-on folder", "Keep every result in the add-on's user folder"),
-               ("BLEND", "Next to the .blend", "Keep results in a 'nanobanana' folder beside "
-                                               "the saved .blend (falls back to the add-on "
-                                               "folder while the file is unsaved)")],
-        default="USER")
-    history_cap_mb: IntProperty(  # type: ignore[valid-type]
-        name="History size limit (MB)", default=2000, min=50,
-        description="The panel offers to prune the oldest results beyond this size. Nothing "
-                    "is deleted without asking")
-    vertex_project: StringProperty(  # type: ignore[valid-type]
-        name="Vertex AI project", default="",
-        description="Use Vertex AI with application-default credentials instead of an API key")
-    vertex_location: StringProperty(  # type: ignore[valid-type]
-        name="Vertex AI location", default="global")
-
-    show_advanced: BoolProperty(name="Advanced", default=False)  # type: ignore[valid-type]
+class Preferences:
+    """What the preferences panel draws (`classes/preferences.py` declares the properties)."""
 
     def draw(self, context):
         from . import key_check
@@ -83,5 +59,3 @@ def get(context=None) -> NANOBANANA_AP_preferences:
     context = context or bpy.context
     return context.preferences.addons[ADDON_ID].preferences
 
-
-CLASSES = (NANOBANANA_AP_preferences,)

@@ -250,25 +250,3 @@ def _on_load_post(*_args) -> None:
     runtime.STATE.last_turns = []
     runtime.STATE.last_target = ImageOnly()
     runtime.STATE.last_mask = None
-
-
-def register() -> None:
-    ensure_timer(INTERVAL_IDLE)     # nothing to pick up yet; its first tick loads the job modules
-    bpy.app.handlers.load_post.append(_on_load_post)
-
-
-def unregister() -> None:
-    from . import live_models, runtime
-    if bpy.app.timers.is_registered(_tick):
-        bpy.app.timers.unregister(_tick)
-    for landing in _landings:
-        landing.discard()
-    _landings.clear()
-    if _on_load_post in bpy.app.handlers.load_post:
-        bpy.app.handlers.load_post.remove(_on_load_post)
-    runtime.STATE.jobs.cancel()
-    live_models.unregister()
-    import sys
-    pipeline = sys.modules.get(__package__.rpartition(".")[0] + ".core.pipeline")
-    if pipeline is not None:            # loaded on the first job only
-        pipeline.close_clients()

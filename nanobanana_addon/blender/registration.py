@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import bpy
 
-from . import (
-    panels,
-    preferences,
-    properties,
-    pump,
-)
 from .classes import (
     batches,
     gallery,
@@ -18,12 +12,16 @@ from .classes import (
     masks,
     materials,
     operators,
+    panels,
+    preferences,
+    pump,
     sequence,
+    settings,
     texturing,
     variations,
 )
 
-CLASSES = (*preferences.CLASSES, *properties.CLASSES, *operators.CLASSES, *masks.CLASSES,
+CLASSES = (*preferences.CLASSES, *settings.CLASSES, *operators.CLASSES, *masks.CLASSES,
            *materials.CLASSES, *key_check.CLASSES, *texturing.CLASSES,
            *gallery.CLASSES, *panels.CLASSES, *batches.CLASSES,
            *sequence.CLASSES, *variations.CLASSES)
@@ -43,7 +41,7 @@ def register() -> None:
     global _cli_handle
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    properties.register_props()
+    settings.register_props()
     pump.register()
     header.register()
     variations.register()
@@ -64,6 +62,6 @@ def unregister() -> None:
     header.unregister()
     pump.unregister()
     gallery.unregister()
-    properties.unregister_props()
+    settings.unregister_props()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -48,8 +48,10 @@ def built_zip() -> str:
     return path
 
 
-HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch")
-HEAVY += (f"{MODULE}.blender.batches", f"{MODULE}.blender.key_check")   # load on first use (bench P3)
+HEAVY = ("google.genai", "PIL.Image", "PIL", f"{MODULE}.blender.cli", f"{MODULE}.core.batch",
+         # code behind thin declarations (blender/classes): loads on the first draw (bench P3)
+         f"{MODULE}.blender.panels", f"{MODULE}.blender.panel_materials")
+HEAVY += (f"{MODULE}.blender.batches", f"{MODULE}.blender.key_check")
 _heavy_after_enable: set[str] = set()
 
 

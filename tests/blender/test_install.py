@@ -2,6 +2,7 @@
 its bundled dependencies lazily, survives disable/enable, registers its UI."""
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -22,8 +23,8 @@ def test_enabling_does_not_import_heavy_dependencies(addon, heavy_modules_after_
 
 def test_enabling_compiles_declarations_not_the_feature_code(addon):
     """Bench P3: a fresh Blender process enables the add-on (bench/enable_child.py) and loads
-    the thin declarations only; the masks', PBR maps', variation pick's and header's code
-    load on their first use."""
+    only the thin declarations (blender/classes), lazy.py and registration: no feature
+    module, no core module; each loads on its first draw, click or tick."""
     import json
     import subprocess
 
@@ -31,10 +32,11 @@ def test_enabling_compiles_declarations_not_the_feature_code(addon):
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "enable_child.py"), str(PROFILE)],
                          capture_output=True, text=True, timeout=300, check=True).stdout
     loaded = set(json.loads(out.strip().splitlines()[-1])["modules"])
-    assert {"blender.classes.masks", "blender.classes.materials", "blender.classes.variations",
-            "blender.classes.header"} <= loaded
-    code = {"blender.mask_ops", "blender.material_ops", "blender.variation_pick", "blender.header_progress"}
-    assert not loaded & code, sorted(loaded & code)
+    assert {"blender.classes.masks", "blender.classes.settings", "blender.classes.panels",
+            "blender.classes.operators", "blender.lazy", "blender.registration"} <= loaded
+    code = sorted(m for m in loaded if m not in ("blender", "blender.lazy", "blender.registration")
+                  and not m.startswith("blender.classes"))
+    assert code == [], code
 
 
 def test_bundled_wheels_import_inside_blender(addon):
@@ -82,7 +84,7 @@ def test_disable_enable_cycle_leaves_nothing_behind(addon):
 
 
 def _draw(context):
-    mod = sys.modules[MODULE + ".blender.panels"]
+    mod = importlib.import_module(MODULE + ".blender.panels")     # loads on the first draw
     layout = Layout()
     mod.draw_main(layout, context)
     return layout
@@ -116,3 +118,37 @@ def test_nothing_written_outside_the_profile(addon):
     user = bpy.utils.extension_path_user(MODULE, create=True)
     assert user.startswith(str(PROFILE)), user
     assert os.path.isdir(user)
+
+
+PANEL_ORDER = [f"NANOBANANA_PT_{part}_{suffix}" for suffix in ("view3d", "image", "node")
+               for part in ("main", "texture", "refs", "materials", "history")
+               if part != "texture" or suffix == "view3d"]
+
+
+def test_registered_panels_and_preferences_draw_through_their_declarations(addon):
+    """What Blender calls: the declared classes' poll/draw load and run the code behind
+    them (panels.py, preferences.py); ids, parents and order stay those of earlier versions."""
+    lazy = importlib.import_module(MODULE + ".blender.lazy")
+    declared = importlib.import_module(MODULE + ".blender.classes.panels").CLASSES
+    assert [cls.bl_idname for cls in declared] == PANEL_ORDER
+    holder = type("Holder", (), {})()
+    for name in PANEL_ORDER:
+        cls = getattr(bpy.types, name)
+        assert cls.bl_category == "Nano Banana"
+        assert getattr(cls, "bl_parent_id", "") == ("" if "_main_" in name else
+                                                    "NANOBANANA_PT_main_" + name.rpartition("_")[2])
+        if "_main_" in name:
+            assert cls.poll(bpy.context) is (cls.bl_space_type != "NODE_EDITOR")   # not a shader tree here
+        lazy.complete(cls)          # what Blender's first draw call does
+        holder.layout = Layout()
+        cls.draw(holder, bpy.context)
+        assert holder.layout.labels or holder.layout.props or holder.layout.operators, name
+    main = bpy.types.NANOBANANA_PT_main_view3d
+    holder.layout = Layout()
+    main.draw(holder, bpy.context)
+    assert "nanobanana.generate" in holder.layout.operators
+    prefs = bpy.context.preferences.addons[MODULE].preferences
+    view = type("PrefsView", (), {"layout": Layout(), "__getattr__": lambda s, k: getattr(prefs, k)})()
+    lazy.complete(type(prefs))                  # what its first draw does: loads preferences.py
+    type(prefs).draw(view, bpy.context)
+    assert "api_key" in view.layout.props and "nanobanana.test_key" in view.layout.operators

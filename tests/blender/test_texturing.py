@@ -646,18 +646,3 @@ def test_the_3d_view_header_shows_a_running_capture_with_its_cancel_and_nothing_
     after = type("Header", (), {"layout": Layout()})()
     hook(after, bpy.context)
     assert after.layout.labels == []
-
-
-def test_enabling_in_a_new_blender_loads_no_texturing_or_sequence_code(addon):
-    """What enabling compiles (bench/enable_child.py, a new process with this profile): the
-    declarations of the texturing and sequence operators, not their code."""
-    import json
-    import subprocess
-
-    from conftest import PROFILE, ROOT
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "enable_child.py"), str(PROFILE)],
-                         capture_output=True, text=True, timeout=300, check=True).stdout
-    loaded = set(json.loads(out.strip().splitlines()[-1])["modules"])
-    assert {"blender.classes.texturing", "blender.classes.sequence"} <= loaded, sorted(loaded)
-    assert not loaded & {"blender.texturing", "blender.texture_capture_steps", "blender.sequence_ops"}, \
-        sorted(loaded)

@@ -1,8 +1,6 @@
 """Declarations of Send as Batch, the batch operators and the Batches sub-panel; their code is
 `blender/batches.py`. Also the poll timer: enabling registers TICK, a stub that loads
 batches.py and runs its `_tick` only when it first fires (FIRST_POLL_S after start-up)."""
-from __future__ import annotations
-
 import sys
 
 import bpy

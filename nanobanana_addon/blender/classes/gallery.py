@@ -1,7 +1,5 @@
 """Declarations of the History operators; their code is `blender/gallery.py` (loaded on the
 first draw or click). unregister() frees what the gallery made, if it was ever loaded."""
-from __future__ import annotations
-
 import sys
 
 import bpy

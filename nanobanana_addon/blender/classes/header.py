@@ -3,8 +3,6 @@ Editor, Node Editor). Blender calls the appended draw on every redraw of those h
 so the one here only looks whether there is anything to show, without loading anything:
 running jobs live in runtime.STATE and waiting variations in variation_pick, so while
 either module is not loaded there is nothing. Otherwise it calls header_progress.draw."""
-from __future__ import annotations
-
 import sys
 
 import bpy

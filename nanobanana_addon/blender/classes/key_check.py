@@ -1,6 +1,4 @@
 """Declaration of Preferences → Test Key; its code is `blender/key_check.py`."""
-from __future__ import annotations
-
 import bpy
 
 from ..lazy import behaviour

@@ -1,7 +1,5 @@
 """Declarations of the mask tools; their code (and the NumPy guard, numpy_guard.py) is
 `blender/mask_ops.py`, loaded on the first poll or call."""
-from __future__ import annotations
-
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, FloatVectorProperty
 

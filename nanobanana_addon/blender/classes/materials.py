@@ -1,7 +1,5 @@
 """Declaration of the PBR maps operator; its code (and the NumPy guard) is
 `blender/material_ops.py`, loaded on the first call."""
-from __future__ import annotations
-
 import bpy
 
 from ..lazy import behaviour

@@ -1,6 +1,4 @@
 """Declarations of the request and small operators; their code is `blender/operators.py`."""
-from __future__ import annotations
-
 import bpy
 from bpy.props import IntProperty, StringProperty
 

@@ -1,7 +1,5 @@
 """Declaration of Edit Sequence (name, tooltip, properties); its code is
 `blender/sequence_ops.py` (`EditSequence`), loaded on the first call."""
-from __future__ import annotations
-
 import bpy
 from bpy.props import BoolProperty, StringProperty
 

@@ -3,8 +3,6 @@ the sliced capture; their code is `blender/texturing.py` and
 `blender/texture_capture_steps.py`, loaded on the first call. The header hook is a stub
 that costs a dict lookup per redraw: it draws through texture_capture_steps only when that
 module is loaded and a capture is running (it cannot be running before it is loaded)."""
-from __future__ import annotations
-
 import sys
 
 import bpy

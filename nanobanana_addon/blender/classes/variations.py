@@ -3,8 +3,6 @@ file-load handler that forgets what waited in the old file. Their code is
 `blender/variation_pick.py`, loaded when a job first lands with variations or one of
 these operators is first used; until then nothing can be waiting, so the handler and
 disabling need not load it."""
-from __future__ import annotations
-
 import sys
 
 import bpy

@@ -1,0 +1,47 @@
+"""Starts and stops the job pump of `blender/pump.py` (its timer and file-load handler)
+without loading it: enabling arms a one-shot timer that, a second later, starts the real
+timer (`pump.ensure_timer`); the first tick then loads the job modules. Disabling stops
+whatever of the pump has loaded and cancels running jobs."""
+import sys
+
+import bpy
+
+from ..lazy import PACKAGE, function
+
+START_AFTER_S = 1.0     # pump.INTERVAL_IDLE: nothing to pick up yet at enable
+# Returns None, so Blender drops this timer once it has started the real one (which a
+# submit may have started earlier: then it is only re-armed).
+_start = function("pump:ensure_timer", 0)
+_on_load_post = function("pump:_on_load_post", 2, persistent=True)
+
+
+def register() -> None:
+    bpy.app.timers.register(_start, first_interval=START_AFTER_S, persistent=True)
+    bpy.app.handlers.load_post.append(_on_load_post)
+
+
+def _loaded(name: str):
+    """A module of the bpy layer if it has been loaded, else None (nothing of it to stop)."""
+    return sys.modules.get(f"{PACKAGE}.{name}")
+
+
+def unregister() -> None:
+    if bpy.app.timers.is_registered(_start):
+        bpy.app.timers.unregister(_start)
+    if _on_load_post in bpy.app.handlers.load_post:
+        bpy.app.handlers.load_post.remove(_on_load_post)
+    pump = _loaded("pump")
+    if pump is not None:
+        if bpy.app.timers.is_registered(pump._tick):
+            bpy.app.timers.unregister(pump._tick)
+        for landing in pump._landings:
+            landing.discard()
+        pump._landings.clear()
+    runtime, live_models = _loaded("runtime"), _loaded("live_models")
+    if runtime is not None:
+        runtime.STATE.jobs.cancel()
+    if live_models is not None:
+        live_models.unregister()
+    pipeline = sys.modules.get(PACKAGE.rpartition(".")[0] + ".core.pipeline")
+    if pipeline is not None:            # loaded on the first job only
+        pipeline.close_clients()
