@@ -68,7 +68,7 @@ def row(pid: str, what: str, figure: str, target: str, met: bool | None, data: d
 install(ARGS.zip)
 index_loaded_at_enable = f"{MODULE}.core.history_index" in sys.modules
 gallery = importlib.import_module(f"{MODULE}.blender.gallery")     # loaded on first draw
-runtime = sys.modules[f"{MODULE}.blender.runtime"]
+runtime = importlib.import_module(f"{MODULE}.blender.runtime")
 gallery.WAKE_NOW = False       # as in the UI: the panel's timer wakes the index's worker
 TICKS: list[float] = []
 bpy.ops.wm.read_homefile(use_empty=True)
@@ -90,7 +90,7 @@ def timed(fn) -> float:
 
 def landing(hist, png: bytes) -> None:
     """What a finished job writes (on its worker thread) before the pump applies it."""
-    req_mod = sys.modules[f"{MODULE}.core.request"]
+    req_mod = importlib.import_module(f"{MODULE}.core.request")
     request = req_mod.GenerationRequest(model="gemini-nano-banana-2.1", prompt="bench landing: weathered stone")
     result = req_mod.GenerationResult(model="gemini-nano-banana-2.1",
                                       images=[req_mod.OutputImage(png, "image/png", 64, 64)],
@@ -205,7 +205,7 @@ for count in COUNTS:
     r["delete"] = stats(deletes) if deletes else None
 
     # -- memory held: what the panel keeps between draws, and the process as a whole
-    index_module = sys.modules[f"{MODULE}.core.history_index"]
+    index_module = importlib.import_module(f"{MODULE}.core.history_index")
     index_module.close_all()
     gallery.invalidate()
     gc.collect()

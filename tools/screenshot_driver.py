@@ -14,6 +14,7 @@ shown) and driver.log. Any exception ends Blender with shots.json saying why.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -48,11 +49,11 @@ def write_manifest() -> None:
 
 
 def addon():
-    return sys.modules[MODULE]
+    return importlib.import_module(MODULE)
 
 
 def runtime():
-    return sys.modules[MODULE + ".blender.runtime"]
+    return importlib.import_module(MODULE + ".blender.runtime")
 
 
 # ------------------------------------------------------------------ setup (background)
@@ -206,7 +207,7 @@ def idle():
     """Generator helper: wait for every job to end and its images to land (the pump lands
     one image per tick, and each tick redraws: about a second per image under llvmpipe),
     then for the panels to settle (a panel that grows slides the ones below it)."""
-    pump = sys.modules[MODULE + ".blender.pump"]
+    pump = importlib.import_module(MODULE + ".blender.pump")
     yield 0.5
     yield from wait_until(lambda: not runtime().STATE.jobs.running() and not pump._landings, 180)
     yield from settle(1.5)
@@ -390,7 +391,7 @@ def states():
     s.prompt, s.variations, s.result_target = "Mossy cobblestone path, seamless", 3, "MATERIAL"
     op("nanobanana.generate")
     yield from idle()
-    pick = sys.modules[MODULE + ".blender.variation_pick"]
+    pick = importlib.import_module(MODULE + ".blender.variation_pick")
     if not pick.pending():
         raise RuntimeError(f"no variations waiting after 3 variations; status: {status()}")
     shoot("s_pick", "Three variations waiting to be picked before the material changes",
