@@ -218,9 +218,10 @@ def gemini_sized_png(side: int, seed: int) -> bytes:
     return out.getvalue()
 
 
-def landing_stall(images: list[bytes]) -> tuple[float, float, float, int]:
+def landing_stall(images: list[bytes]) -> tuple[float, float, float, int, float]:
     """Hand a finished job with these images to the pump and run its timer the way
-    Blender does: returns (longest tick, its main-thread CPU, total main-thread time, ticks)."""
+    Blender does: returns (longest tick, its main-thread CPU, total main-thread time, ticks,
+    longest tick without Blender's decode of the shown image: our own part)."""
     from dataclasses import replace as dc_replace
     core = importlib.import_module(f"{MODULE}.core.pipeline")
     req_mod = importlib.import_module(f"{MODULE}.core.request")
@@ -249,9 +250,11 @@ def landing_stall(images: list[bytes]) -> tuple[float, float, float, int]:
     shown = next(i for i in bpy.data.images if i.name not in before)
     t0, c0 = now(), time.thread_time()
     _ = shown.size[0]
-    ticks[-1] += now() - t0
+    decode = now() - t0
+    ticks[-1] += decode
     cpus[-1] += time.thread_time() - c0
-    return max(ticks), max(cpus), sum(ticks), len(ticks)
+    ours = max(t - (decode if k == len(ticks) - 1 else 0.0) for k, t in enumerate(ticks))
+    return max(ticks), max(cpus), sum(ticks), len(ticks), ours
 
 
 if want("P7"):
@@ -267,17 +270,18 @@ if want("P7"):
                 runs.append(landing_stall(pngs[:n]))
                 drop_results()
             longest, longest_cpu = med(r[0] for r in runs), med(r[1] for r in runs)
-            total, ticks = med(r[2] for r in runs), runs[0][3]
+            total, ticks, ours = med(r[2] for r in runs), runs[0][3], med(r[4] for r in runs)
             # All at once with a forced decode each (what landing did before this change).
             p7[f"{size} x{n}"] = {"png_mb": round(len(pngs[0]) / 1e6, 1), "longest_tick_ms": ms(longest),
-                                  "longest_tick_cpu_ms": ms(longest_cpu), "ticks": ticks, "total_ms": ms(total),
+                                  "longest_tick_cpu_ms": ms(longest_cpu), "ours_ms": ms(ours), "ticks": ticks, "total_ms": ms(total),
                                   "decode_pack_one_ms": ms(floor), "decode_pack_one_cpu_ms": ms(floor_cpu),
                                   "all_at_once_decoded_ms": ms(floor * n), "ratio": round(longest / floor, 2),
                                   "cpu_ratio": round(longest_cpu / floor_cpu, 2), "runs": len(runs)}
     worst = max(v["ratio"] for v in p7.values())
     row("P7", "longest main-thread stall while variations land (timer ticks) vs one decode+pack",
         "; ".join(f"{k} ({v['png_mb']} MB): {v['longest_tick_ms']} ms in {v['ticks']} ticks vs "
-                  f"{v['decode_pack_one_ms']} ms ({v['ratio']}x; main-thread CPU {v['cpu_ratio']}x); "
+                  f"{v['decode_pack_one_ms']} ms ({v['ratio']}x; main-thread CPU {v['cpu_ratio']}x; ours without "
+                  f"Blender's decode {v['ours_ms']} ms); "
                   f"before: {v['all_at_once_decoded_ms']} ms at once" for k, v in p7.items()),
         "<= 1.2 x one decode+pack", worst <= 1.2, {"cases": p7})
 
