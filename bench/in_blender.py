@@ -262,6 +262,9 @@ if want("P7"):
     sides = {"1K": 1024} if ARGS.smoke else {"1K": 1024, "2K": 2048, "4K": 4096}
     for size, side in sides.items():
         pngs = [gemini_sized_png(side, k) for k in range(8 if not ARGS.smoke else 2)]
+        if "first landing" not in p7:       # the process's first landing also loads its code
+            p7["first landing"] = {"longest_tick_ms": ms(landing_stall(pngs[:1])[0])}
+            drop_results()
         floors = [decode_floor_cpu(pngs[0]) for _ in range(3)]
         floor, floor_cpu = med(f[0] for f in floors), med(f[1] for f in floors)
         for n in ((1, 2) if ARGS.smoke else (1, 4, 8)):
@@ -277,13 +280,16 @@ if want("P7"):
                                   "decode_pack_one_ms": ms(floor), "decode_pack_one_cpu_ms": ms(floor_cpu),
                                   "all_at_once_decoded_ms": ms(floor * n), "ratio": round(longest / floor, 2),
                                   "cpu_ratio": round(longest_cpu / floor_cpu, 2), "runs": len(runs)}
+    first = p7.pop("first landing")["longest_tick_ms"]
     worst = max(v["ratio"] for v in p7.values())
     row("P7", "longest main-thread stall while variations land (timer ticks) vs one decode+pack",
         "; ".join(f"{k} ({v['png_mb']} MB): {v['longest_tick_ms']} ms in {v['ticks']} ticks vs "
                   f"{v['decode_pack_one_ms']} ms ({v['ratio']}x; main-thread CPU {v['cpu_ratio']}x; ours without "
                   f"Blender's decode {v['ours_ms']} ms); "
-                  f"before: {v['all_at_once_decoded_ms']} ms at once" for k, v in p7.items()),
-        "<= 1.2 x one decode+pack", worst <= 1.2, {"cases": p7})
+                  f"before: {v['all_at_once_decoded_ms']} ms at once" for k, v in p7.items())
+        + f"; the process's first landing (one 1K image, loads the landing code; not in the medians): "
+          f"{first} ms",
+        "<= 1.2 x one decode+pack", worst <= 1.2, {"cases": p7, "first_landing_ms": first})
 
 
 # ------------------------------------------------------------------ P11: result visible (UI path)
