@@ -171,15 +171,19 @@ for count in COUNTS:
         wait_idle(index)
     r["draw_after_landing"] = stats(after_landing)
 
-    # -- search as you type: each keystroke sets the property and redraws
-    keys = []
+    # -- search as you type: each keystroke sets the property and redraws (its rows), and
+    # the redraw it asks for follows (the count): two frames, each timed
+    keys, counts = [], []
     for _ in range(max(1, ARGS.repeats // 3)):
-        for i in range(1, len(TYPED) + 1):
-            keys.append(timed(lambda i=i: (setattr(s, "gallery_search", TYPED[:i]), draw())))
-        for i in range(len(TYPED) - 1, -1, -1):                     # backspace to empty
-            keys.append(timed(lambda i=i: (setattr(s, "gallery_search", TYPED[:i]), draw())))
+        typed = [TYPED[:i] for i in range(1, len(TYPED) + 1)] + [TYPED[:i] for i in range(len(TYPED) - 1, -1, -1)]
+        for text in typed:                                          # typed, then erased
+            keys.append(timed(lambda text=text: (setattr(s, "gallery_search", text), draw())))
+            counts.append(draw()[0])
     r["keystroke"] = stats(keys)
+    r["count_frame"] = stats(counts)
+    r["keystroke_frames"] = stats(keys + counts)
     s.gallery_search = TYPED
+    draw()
     draw()
     r["matches"] = gallery._view["count"]
     s.gallery_search = ""
@@ -247,13 +251,14 @@ for count, r in results.items():
     row(f"H{count}", f"history panel at {count:,} entries",
         f"draw {r['draw']['median_ms']} ms (max {r['draw']['max_ms']}), after a landing "
         f"{r['draw_after_landing']['median_ms']} ms, keystroke {r['keystroke']['median_ms']} ms "
-        f"(max {r['keystroke']['max_ms']}), delete {r['delete']['median_ms'] if r['delete'] else '-'} ms{vs}; "
+        f"(max {r['keystroke']['max_ms']}) and the frame after it that counts {r['count_frame']['median_ms']} ms "
+        f"(max {r['count_frame']['max_ms']}), delete {r['delete']['median_ms'] if r['delete'] else '-'} ms{vs}; "
         f"held {r['python_heap_held_mb']} MB Python heap"
         + (f" (old {r['old_python_heap_held_mb']} MB)" if old else "")
         + f"; cold rebuild {r['rebuild_s']} s, longest draw meanwhile {r['draw_during_rebuild']['max_ms']} ms"
         + f"; panel timer tick {r['timer_tick']['median_ms']} ms (max {r['timer_tick']['max_ms']})",
-        "draw <= 5 ms, keystroke <= 10 ms, delete <= 10 ms, held <= 10 MB",
-        r["draw"]["median_ms"] <= 5 and r["keystroke"]["median_ms"] <= 10
+        "draw <= 5 ms, every keystroke frame <= 10 ms, delete <= 10 ms, held <= 10 MB",
+        r["draw"]["median_ms"] <= 5 and r["keystroke_frames"]["max_ms"] <= 10
         and (r["delete"] is None or r["delete"]["median_ms"] <= 10) and r["python_heap_held_mb"] <= 10, r)
 
 uninstall()

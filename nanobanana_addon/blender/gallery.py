@@ -56,16 +56,22 @@ def _listing(context) -> dict:
         hist.index.refresh(wake=WAKE_NOW)    # hand edits, another Blender, a missing index
         _watch()
     key = (query, _view["offset"], index.generation)
+    what = {"search": s.gallery_search, "blend_file": blend, "with_images_only": True}
     if _view["key"] != key:
-        found, count = hist.page(search=s.gallery_search, blend_file=blend, with_images_only=True,
-                                 offset=_view["offset"], limit=PAGE, count_cap=COUNT_CAP)
-        if not found and count and _view["offset"]:          # the last page emptied: step back
-            _view["offset"] = max(0, (count - 1) // PAGE * PAGE)
-            found, count = hist.page(search=s.gallery_search, blend_file=blend, with_images_only=True,
-                                     offset=_view["offset"], limit=PAGE, count_cap=COUNT_CAP)
+        # A keystroke's frame reads the page; the count (as costly as the page for a word
+        # most prompts hold) comes in the next frame, which it asks for (count None).
+        found = hist.page_only(**what, offset=_view["offset"], limit=PAGE)
+        count = None if len(found) == PAGE or _view["offset"] else len(found)
+        if not found and _view["offset"]:          # the last page emptied: step back
+            count = hist.count(**what, count_cap=COUNT_CAP)   # (none while indexing: stay)
+            if count:
+                _view["offset"] = max(0, (count - 1) // PAGE * PAGE)
+                found, count = hist.page(**what, offset=_view["offset"], limit=PAGE, count_cap=COUNT_CAP)
         _view.update(key=(query, _view["offset"], index.generation), entries=found, count=count,
                      bytes=hist.totals()[1], indexing=hist.indexing)
         _keep_previews({e.id for e in found})
+    elif _view["count"] is None:
+        _view["count"] = hist.count(**what, offset=_view["offset"], count_cap=COUNT_CAP)
     return _view
 
 
@@ -128,6 +134,21 @@ def _watch() -> None:
         bpy.app.timers.register(_poll, first_interval=POLL_S, persistent=True)
 
 
+def _redraw_soon() -> None:
+    """Ask for the frame that shows the count: a redraw of the sidebars, from a timer
+    (tagging a redraw while drawing is not reliable)."""
+    if not bpy.app.background and not bpy.app.timers.is_registered(_tag_sidebars):
+        bpy.app.timers.register(_tag_sidebars, first_interval=0.0)
+
+
+def _tag_sidebars() -> None:
+    wm = bpy.context.window_manager
+    for window in wm.windows if wm else ():
+        for area in window.screen.areas:
+            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR"}:
+                area.tag_redraw()
+
+
 def draw(layout, context) -> None:
     from . import history_rows
     s = context.scene.nanobanana
@@ -138,23 +159,25 @@ def draw(layout, context) -> None:
     row.operator("nanobanana.history_open_folder", text="", icon="FILEBROWSER")
     view = _listing(context)
     found, count, offset = view["entries"], view["count"], view["offset"]
+    if count is None:                   # counted in the next frame
+        _redraw_soon()
     if view["indexing"]:
-        layout.label(text=errors.history_indexing(count), icon="SORTTIME")
+        layout.label(text=errors.history_indexing(count or 0), icon="SORTTIME")
     elif not found:
         layout.label(text=errors.history_empty(bool(s.gallery_search.strip())))
     for entry in found:
         history_rows.draw_entry(layout, context, entry, icon_for(entry))
-    if count > PAGE:
+    if count is None or count > PAGE:
         nav = layout.row(align=True)
         prev = nav.row(align=True)
         prev.enabled = offset > 0
         prev.operator("nanobanana.history_page", text="", icon="TRIA_LEFT").step = -1
         searched = any(c.isalnum() for c in s.gallery_search)     # a search counts up to the cap
-        more = searched and count > offset + COUNT_CAP
-        nav.label(text=errors.history_page(offset + 1, offset + len(found), offset + COUNT_CAP if more else count,
+        more = count is not None and searched and count > offset + COUNT_CAP
+        nav.label(text=errors.history_page(offset + 1, offset + len(found), count if not more else offset + COUNT_CAP,
                                            more))
         nxt = nav.row(align=True)
-        nxt.enabled = offset + PAGE < count
+        nxt.enabled = count is None or offset + PAGE < count
         nxt.operator("nanobanana.history_page", text="", icon="TRIA_RIGHT").step = 1
     cap = preferences.get(context).history_cap_mb
     used = view["bytes"] / 1e6      # from the index's running totals, not measured per redraw
@@ -307,6 +330,8 @@ class HistoryPage:
 
     def execute(self, context):
         count = _view["count"]
+        if count is None:              # not counted yet (the frame after a keystroke does)
+            count = _view["offset"] + PAGE * 2
         offset = _view["offset"] + self.step * PAGE
         _view["offset"] = max(0, min(offset, (count - 1) // PAGE * PAGE if count else 0))
         return {"FINISHED"}

@@ -332,8 +332,9 @@ def history_empty(searching: bool) -> str:
     return "Nothing matches" if searching else "No saved results yet"
 
 
-def history_page(first: int, last: int, total: int, more: bool = False) -> str:
-    return f"{first:,}–{last:,} of {total:,}" + ("+" if more else "")
+def history_page(first: int, last: int, total: int | None, more: bool = False) -> str:
+    """`total` None: still being counted (the next frame shows it)."""
+    return f"{first:,}–{last:,} of " + ("…" if total is None else f"{total:,}" + ("+" if more else ""))
 
 
 def history_over_cap(used_mb: float, cap_mb: int) -> str:

@@ -315,6 +315,27 @@ class History:
             return [], 0
         return [self._entry(r) for r in rows], count
 
+    def page_only(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
+                  offset: int = 0, limit: int = 8) -> list[Entry]:
+        """page() without the count (see count()): the panel shows the rows of a keystroke
+        in one frame and counts them in the next, so no frame pays for both."""
+        try:
+            rows = self.index.page(search=search, blend_file=blend_file, with_images_only=with_images_only,
+                                   offset=offset, limit=limit)
+        except IndexUnavailable:
+            return []
+        return [self._entry(r) for r in rows]
+
+    def count(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
+              offset: int = 0, count_cap: int | None = None) -> int:
+        """How many match, as page() counts them (a search stops past offset + count_cap)."""
+        cap = None if count_cap is None else max(0, offset) + count_cap + 1
+        try:
+            return self.index.count(search=search, blend_file=blend_file, with_images_only=with_images_only,
+                                    cap=cap)
+        except IndexUnavailable:
+            return 0
+
     def totals(self) -> tuple[int, int]:
         """(entries, bytes) from the index alone, never waiting; (0, 0) if it cannot answer."""
         try:

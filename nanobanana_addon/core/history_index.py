@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from . import models
 
-SCHEMA = 1                 # bump when the tables change: an index of another schema is rebuilt
+SCHEMA = 2                 # bump when the tables change: an index of another schema is rebuilt
 FILE = "index.sqlite"
 BLOBS = "blobs"
 _BLOBS_KEY = "/blobs"      # the blobs folder's row in `folders` (cannot clash with a folder name)
@@ -84,13 +84,16 @@ end;
 # Full-text search, the best this SQLite offers (Blender's own builds have FTS3 at least).
 # `text`: prompt, model id and name (what the artist searches). `tags`: the filters, so that
 # a search, this-file-only and images-only are answered by the full-text index alone:
-# "img" when the image is on disk, "f<hash>" for the .blend. Prefix indexes of 1 and 2
-# characters keep the first keystrokes fast.
+# "img" when the image is on disk, "f<hash>" for the .blend. Prefix indexes of 1 to 6
+# characters keep every keystroke fast: a prefix no index covers makes SQLite merge the
+# lists of every word it starts (at 50,000 entries, "sto" with "stone" in most prompts:
+# 3.7 ms per page query; covered, 0.7 ms), for about 1.8x the full-text index's size.
+# (Schema 2; schema 1 had 1 and 2 only.)
 _FTS = (("fts5", "create virtual table fts using fts5(text, tags, "
-                 "tokenize='unicode61 remove_diacritics 2', prefix='1 2')"),
-        ("fts5", "create virtual table fts using fts5(text, tags, prefix='1 2')"),
-        ("fts4", "create virtual table fts using fts4(text, tags, tokenize=unicode61, prefix='1,2')"),
-        ("fts4", "create virtual table fts using fts4(text, tags, prefix='1,2')"),
+                 "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3 4 5 6')"),
+        ("fts5", "create virtual table fts using fts5(text, tags, prefix='1 2 3 4 5 6')"),
+        ("fts4", "create virtual table fts using fts4(text, tags, tokenize=unicode61, prefix='1,2,3,4,5,6')"),
+        ("fts4", "create virtual table fts using fts4(text, tags, prefix='1,2,3,4,5,6')"),
         ("fts3", "create virtual table fts using fts3(text, tags)"))
 COLUMNS = ("id, folder, name, created, created_text, prompt, model, blend_file, image_file, "
            "image_bytes, failed, cost")
@@ -565,6 +568,13 @@ class HistoryIndex:
         rows, count = self._read(self._page_sql(search, blend_file, with_images_only, offset, limit),
                                  self._count_sql(search, blend_file, with_images_only, cap))
         return [_row(r) for r in rows], int(count[0][0]) if count else 0
+
+    def count(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
+              cap: int | None = None) -> int:
+        """How many entries match (a search stops at `cap`): the second half of listing(),
+        for a caller that shows the page in one frame and the count in the next."""
+        (count,) = self._read(self._count_sql(search, blend_file, with_images_only, cap))
+        return int(count[0][0]) if count else 0
 
     def page(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
              offset: int = 0, limit: int | None = None) -> list[Row]:

@@ -10,9 +10,12 @@ from helpers import addon_module, assert_pixels_match, runtime, wait_until
 from ui_double import Layout
 
 
-def _draw_gallery():
-    layout = Layout()
-    addon_module("gallery").draw(layout, bpy.context)
+def _draw_gallery(frames: int = 2):
+    """What the panel shows after `frames` redraws: a new search or page shows its rows in
+    the first frame and its count in the next (which the first asks for)."""
+    for _ in range(frames):
+        layout = Layout()
+        addon_module("gallery").draw(layout, bpy.context)
     return layout
 
 
@@ -99,12 +102,15 @@ def test_pages_free_thumbnails_and_a_missing_index_is_rebuilt_in_the_background(
         assert bpy.ops.nanobanana.generate() == {"FINISHED"}
     s.variations, s.gallery_search = 1, "pager"
 
-    def shown():
-        drawn = _draw_gallery()
+    def shown(frames=2):
+        drawn = _draw_gallery(frames)
         ids = [v for op, name, v in drawn.op_props if op == "nanobanana.history_delete"]
         return drawn, ids
 
-    drawn, first = shown()
+    drawn, rows_first = shown(frames=1)          # the keystroke's frame: rows, the count next
+    assert "1–8 of …" in drawn.labels and len(rows_first) == 8
+    drawn, first = shown(frames=1)
+    assert first == rows_first
     assert "1–8 of 20" in drawn.labels and len(first) == 8
     assert sorted(gallery._previews.keys()) == sorted(first)          # thumbnails of the rows shown
     assert bpy.ops.nanobanana.history_page(step=1) == {"FINISHED"}
@@ -129,6 +135,6 @@ def test_pages_free_thumbnails_and_a_missing_index_is_rebuilt_in_the_background(
         assert "Indexing history…" in _draw_gallery().labels
     assert wait_until(lambda: not index.busy)
     drawn, rebuilt = shown()
-    assert "Indexing history…" not in drawn.labels and "9–16 of 19" in drawn.labels   # same page
+    assert "Indexing history…" not in drawn.labels and "9–16 of 19" in drawn.labels, drawn.labels[-6:]   # same page
     assert rebuilt == after
     s.gallery_search = ""
