@@ -14,10 +14,12 @@ Blender checks that calls the named one.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
-PACKAGE = __package__
+PACKAGE = __package__                   # the add-on's blender/ package
+ADDON = PACKAGE.rpartition(".")[0]
 _PENDING: dict[type, str] = {}          # registered class -> "module:Behaviour" not yet copied
 
 
@@ -25,6 +27,12 @@ def resolve(path: str) -> Any:
     """"module:name" (a module of this package) -> the object."""
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(f"{PACKAGE}.{module}"), name)
+
+
+def loaded(name: str) -> Any:
+    """A module of the add-on ("blender.gallery", "core.pipeline") if something imported
+    it, else None: what a stub, a header draw or a disable asks without loading it."""
+    return sys.modules.get(f"{ADDON}.{name}")
 
 
 def complete(cls: type) -> type:

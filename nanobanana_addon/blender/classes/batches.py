@@ -1,12 +1,11 @@
 """Declarations of Send as Batch, the batch operators and the Batches sub-panel; their code is
 `blender/batches.py`. Also the poll timer: enabling registers TICK, a stub that loads
 batches.py and runs its `_tick` only when it first fires (FIRST_POLL_S after start-up)."""
-import sys
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from ..lazy import PACKAGE, behaviour, function
+from ..lazy import behaviour, function, loaded
 
 FIRST_POLL_S = 5.0       # after start-up: pick up batches sent before Blender quit
 TICK = function("batches:_tick", 0)      # the only timer batches.py runs (ensure_timer)
@@ -75,6 +74,6 @@ def register() -> None:
 def unregister() -> None:
     if bpy.app.timers.is_registered(TICK):
         bpy.app.timers.unregister(TICK)
-    batches = sys.modules.get(f"{PACKAGE}.batches")
+    batches = loaded("blender.batches")
     if batches is not None:               # results not placed yet stay in history
         batches.STATE.to_place.clear()

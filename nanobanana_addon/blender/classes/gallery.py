@@ -1,11 +1,10 @@
 """Declarations of the History operators; their code is `blender/gallery.py` (loaded on the
 first draw or click). unregister() frees what the gallery made, if it was ever loaded."""
-import sys
 
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from ..lazy import PACKAGE, behaviour
+from ..lazy import behaviour, loaded
 
 
 class _Entry:
@@ -85,9 +84,9 @@ CLASSES = (NANOBANANA_OT_history_use, NANOBANANA_OT_history_continue, NANOBANANA
 def unregister() -> None:
     """Nothing to set up at enable (thumbnails are made on first use); at disable stop the
     gallery's timer and free its thumbnails if it was loaded, and close the history index."""
-    gallery = sys.modules.get(f"{PACKAGE}.gallery")
+    gallery = loaded("blender.gallery")
     if gallery is not None:
         gallery.release()
-    index_module = sys.modules.get(f"{PACKAGE.rpartition('.')[0]}.core.history_index")
+    index_module = loaded("core.history_index")
     if index_module is not None:          # loaded only once the history was used
         index_module.close_all()

@@ -3,22 +3,20 @@ Editor, Node Editor). Blender calls the appended draw on every redraw of those h
 so the one here only looks whether there is anything to show, without loading anything:
 running jobs live in runtime.STATE and waiting variations in variation_pick, so while
 either module is not loaded there is nothing. Otherwise it calls header_progress.draw."""
-import sys
 
 import bpy
 
-from ..lazy import PACKAGE, resolve
+from ..lazy import loaded, resolve
 
 HEADERS = ("VIEW3D_HT_header", "IMAGE_HT_header", "NODE_HT_header")
-_RUNTIME, _PICK = f"{PACKAGE}.runtime", f"{PACKAGE}.variation_pick"
 
 
 def busy() -> bool:
     """Jobs are running or variations wait for a pick."""
-    pick = sys.modules.get(_PICK)
+    pick = loaded("blender.variation_pick")
     if pick is not None and pick.pending():
         return True
-    runtime = sys.modules.get(_RUNTIME)
+    runtime = loaded("blender.runtime")
     return runtime is not None and bool(runtime.STATE.jobs.running())
 
 

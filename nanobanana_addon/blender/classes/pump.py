@@ -2,11 +2,9 @@
 without loading it: enabling arms a one-shot timer that, a second later, starts the real
 timer (`pump.ensure_timer`); the first tick then loads the job modules. Disabling stops
 whatever of the pump has loaded and cancels running jobs."""
-import sys
-
 import bpy
 
-from ..lazy import PACKAGE, function
+from ..lazy import function, loaded
 
 START_AFTER_S = 1.0     # pump.INTERVAL_IDLE: nothing to pick up yet at enable
 # Returns None, so Blender drops this timer once it has started the real one (which a
@@ -20,28 +18,23 @@ def register() -> None:
     bpy.app.handlers.load_post.append(_on_load_post)
 
 
-def _loaded(name: str):
-    """A module of the bpy layer if it has been loaded, else None (nothing of it to stop)."""
-    return sys.modules.get(f"{PACKAGE}.{name}")
-
-
 def unregister() -> None:
     if bpy.app.timers.is_registered(_start):
         bpy.app.timers.unregister(_start)
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
-    pump = _loaded("pump")
+    pump = loaded("blender.pump")
     if pump is not None:
         if bpy.app.timers.is_registered(pump._tick):
             bpy.app.timers.unregister(pump._tick)
         for landing in pump._landings:
             landing.discard()
         pump._landings.clear()
-    runtime, live_models = _loaded("runtime"), _loaded("live_models")
+    runtime, live_models = loaded("blender.runtime"), loaded("blender.live_models")
     if runtime is not None:
         runtime.STATE.jobs.cancel()
     if live_models is not None:
         live_models.unregister()
-    pipeline = sys.modules.get(PACKAGE.rpartition(".")[0] + ".core.pipeline")
+    pipeline = loaded("core.pipeline")
     if pipeline is not None:            # loaded on the first job only
         pipeline.close_clients()

@@ -3,14 +3,12 @@ the sliced capture; their code is `blender/texturing.py` and
 `blender/texture_capture_steps.py`, loaded on the first call. The header hook is a stub
 that costs a dict lookup per redraw: it draws through texture_capture_steps only when that
 module is loaded and a capture is running (it cannot be running before it is loaded)."""
-import sys
 
 import bpy
 
-from ..lazy import PACKAGE, behaviour
+from ..lazy import behaviour, loaded
 
 _SUBMIT = ("poll", "execute")
-_STEPS = f"{PACKAGE}.texture_capture_steps"
 
 
 @behaviour("texturing:TextureFromView", *_SUBMIT)
@@ -49,7 +47,7 @@ class NANOBANANA_OT_cancel_texture_capture(bpy.types.Operator):
 def draw_capture_header(self, context) -> None:
     """VIEW3D_HT_header: progress and cancel while views are captured (nothing to draw, and
     nothing imported, until texture_capture_steps is loaded and has a capture running)."""
-    steps = sys.modules.get(_STEPS)
+    steps = loaded("blender.texture_capture_steps")
     if steps is not None and steps.ACTIVE:
         steps.draw_header(self, context)
 
@@ -60,7 +58,7 @@ def register() -> None:
 
 def unregister() -> None:
     bpy.types.VIEW3D_HT_header.remove(draw_capture_header)
-    steps = sys.modules.get(_STEPS)
+    steps = loaded("blender.texture_capture_steps")
     if steps is not None:
         steps.ACTIVE.clear()
 

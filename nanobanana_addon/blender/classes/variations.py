@@ -3,15 +3,12 @@ file-load handler that forgets what waited in the old file. Their code is
 `blender/variation_pick.py`, loaded when a job first lands with variations or one of
 these operators is first used; until then nothing can be waiting, so the handler and
 disabling need not load it."""
-import sys
 
 import bpy
 from bpy.app.handlers import persistent
 from bpy.props import IntProperty
 
-from ..lazy import PACKAGE, behaviour
-
-MODULE = f"{PACKAGE}.variation_pick"
+from ..lazy import behaviour, loaded
 
 
 @behaviour("variation_pick:PickVariation", "execute")
@@ -44,7 +41,7 @@ CLASSES = (NANOBANANA_OT_pick_variation, NANOBANANA_OT_keep_variations, NANOBANA
 
 @persistent
 def _on_load_post(*_args) -> None:
-    module = sys.modules.get(MODULE)
+    module = loaded("blender.variation_pick")
     if module is not None:          # not loaded: no variation ever waited
         module.on_load_post()
 
@@ -56,6 +53,6 @@ def register() -> None:
 def unregister() -> None:
     if _on_load_post in bpy.app.handlers.load_post:
         bpy.app.handlers.load_post.remove(_on_load_post)
-    module = sys.modules.get(MODULE)
+    module = loaded("blender.variation_pick")
     if module is not None:
         module.release()
