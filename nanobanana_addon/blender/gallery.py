@@ -135,18 +135,10 @@ def _watch() -> None:
 
 
 def _redraw_soon() -> None:
-    """Ask for the frame that shows the count: a redraw of the sidebars, from a timer
-    (tagging a redraw while drawing is not reliable)."""
-    if not bpy.app.background and not bpy.app.timers.is_registered(_tag_sidebars):
-        bpy.app.timers.register(_tag_sidebars, first_interval=0.0)
-
-
-def _tag_sidebars() -> None:
-    wm = bpy.context.window_manager
-    for window in wm.windows if wm else ():
-        for area in window.screen.areas:
-            if area.type in {"VIEW_3D", "IMAGE_EDITOR", "NODE_EDITOR"}:
-                area.tag_redraw()
+    """Ask for the frame that shows the count: _redraw from a one-shot timer (tagging a
+    redraw while drawing is not reliable)."""
+    if not bpy.app.background and not bpy.app.timers.is_registered(_redraw):
+        bpy.app.timers.register(_redraw, first_interval=0.0)
 
 
 def draw(layout, context) -> None:
