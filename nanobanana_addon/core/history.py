@@ -329,10 +329,9 @@ class History:
     def count(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
               offset: int = 0, count_cap: int | None = None) -> int:
         """How many match, as page() counts them (a search stops past offset + count_cap)."""
-        cap = None if count_cap is None else max(0, offset) + count_cap + 1
         try:
             return self.index.count(search=search, blend_file=blend_file, with_images_only=with_images_only,
-                                    cap=cap)
+                                    offset=offset, count_cap=count_cap)
         except IndexUnavailable:
             return 0
 

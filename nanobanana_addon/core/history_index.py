@@ -115,6 +115,11 @@ class Row(NamedTuple):
     cost: float | None
 
 
+def _cap(offset: int, count_cap: int | None) -> int | None:
+    """Where a capped search stops counting: offset + count_cap + 1 (more means "+")."""
+    return None if count_cap is None else max(0, offset) + count_cap + 1
+
+
 def _row(r: tuple) -> Row:
     return Row._make((*r[:10], bool(r[10]), r[11]))
 
@@ -564,16 +569,15 @@ class HistoryIndex:
         from the same moment. With `count_cap`, a search stops counting at offset + count_cap
         + 1 matches (a count that large means "more than that"): counting every match of a
         one-letter search would cost more than a keystroke may."""
-        cap = None if count_cap is None else max(0, offset) + count_cap + 1
         rows, count = self._read(self._page_sql(search, blend_file, with_images_only, offset, limit),
-                                 self._count_sql(search, blend_file, with_images_only, cap))
+                                 self._count_sql(search, blend_file, with_images_only, _cap(offset, count_cap)))
         return [_row(r) for r in rows], int(count[0][0]) if count else 0
 
     def count(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
-              cap: int | None = None) -> int:
-        """How many entries match (a search stops at `cap`): the second half of listing(),
-        for a caller that shows the page in one frame and the count in the next."""
-        (count,) = self._read(self._count_sql(search, blend_file, with_images_only, cap))
+              offset: int = 0, count_cap: int | None = None) -> int:
+        """listing()'s count alone, counted the same way: for a caller that shows the page
+        in one frame and the count in the next."""
+        (count,) = self._read(self._count_sql(search, blend_file, with_images_only, _cap(offset, count_cap)))
         return int(count[0][0]) if count else 0
 
     def page(self, *, search: str = "", blend_file: str | None = None, with_images_only: bool = False,
