@@ -636,17 +636,23 @@ def psnr(raw: bytes, sent: bytes, side: int | None = None) -> float:
     return float("inf") if err == 0 else 10 * np.log10(255 ** 2 / err)
 
 
+def image_node_material(obj, name: str):
+    """A new material on `obj` whose active node is an (empty) Image Texture: what Edit
+    Texture and PBR Maps work on. Returns the node."""
+    mat = bpy.data.materials.new(name)
+    if bpy.app.version < (5, 0, 0):
+        mat.use_nodes = True
+    obj.data.materials.append(mat)
+    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
+    mat.node_tree.nodes.active = node
+    return node
+
+
 if want("P5"):
     side = 1024 if ARGS.smoke else 4096
     WORKING = 1024   # the long side Nano Banana works at (1K)
     bpy.ops.mesh.primitive_cube_add()
-    cube = bpy.context.active_object
-    mat = bpy.data.materials.new("BenchMat")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    cube.data.materials.append(mat)
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    mat.node_tree.nodes.active = node
+    node = image_node_material(bpy.context.active_object, "BenchMat")
     settings(prompt="bench: add moss")
 
 
@@ -761,13 +767,7 @@ if want("P9"):
     bpy.ops.wm.read_homefile(use_empty=True)
     settings(pbr_ao=False)
     bpy.ops.mesh.primitive_plane_add()
-    plane = bpy.context.active_object
-    mat = bpy.data.materials.new("PBRBench")
-    if bpy.app.version < (5, 0, 0):
-        mat.use_nodes = True
-    plane.data.materials.append(mat)
-    node = mat.node_tree.nodes.new("ShaderNodeTexImage")
-    mat.node_tree.nodes.active = node
+    node = image_node_material(bpy.context.active_object, "PBRBench")
     src_png = natural_texture(mside, mside)
     material_ops = mod("material_ops")
     p7 = {}
